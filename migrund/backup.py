@@ -1,0 +1,137 @@
+"""Backup policy: when, where, naming, the sidecar, permissions and pruning (SPEC 6).
+
+The dump itself belongs to the driver (``driver.backup_native``); this module decides the
+rest, the same way for every engine.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+from .config import Settings
+from .errors import FeatureUnavailable, OperationFailed
+from .history import utc_now
+
+REASONS = ("manual", "scheduled", "before_rollback", "before_risky", "before_restore")
+_EXTENSIONS = {"sqlite": ".sqlite3", "postgresql": ".pgdump", "mysql": ".sql"}
+
+
+def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, output: Optional[Path] = None,
+         fmt: Optional[str] = None, warn=lambda message: None) -> Path:
+    """Write one backup and its sidecar; prune ``backup.dir``; return the backup's path."""
+    fmt = fmt or settings.backup.format
+    if fmt != "native" or not hasattr(driver, "backup_native"):
+        raise FeatureUnavailable(
+            f"{fmt} backups of {settings.dialect} databases are not available in this version of migrund"
+        )
+    if output is None:
+        folder = settings.backup.dir
+        _prepare_folder(folder, warn)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        stem = settings.url.path.stem if settings.url.path else settings.url.database
+        path = folder / f"{stem}-{stamp}-{reason}-v{schema_version}{_EXTENSIONS[settings.dialect]}"
+        counter = 1
+        while path.exists() or _sidecar(path).exists():
+            counter += 1
+            path = folder / f"{stem}-{stamp}-{reason}-v{schema_version}-{counter}{_EXTENSIONS[settings.dialect]}"
+    else:
+        path = output
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        driver.backup_native(tmp)
+        os.chmod(tmp, 0o600)
+        digest, size = _digest(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        _unlink(tmp)
+        raise OperationFailed(f"backup to {path} failed: {exc.strerror or exc}") from exc
+    except BaseException:
+        _unlink(tmp)
+        raise
+    meta = {
+        "format": fmt,
+        "backend": settings.dialect,
+        "schema_version": schema_version,
+        "database": settings.url.masked(),
+        "created_at": utc_now(),
+        "reason": reason,
+        "sha256": digest,
+        "size": size,
+    }
+    _write_private(_sidecar(path), json.dumps(meta, indent=2) + "\n")
+    if output is None and settings.backup.keep:
+        prune(settings.backup.dir, settings.backup.keep)
+    return path
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".meta.json")
+
+
+def _prepare_folder(folder: Path, warn) -> None:
+    if folder.exists():
+        mode = folder.stat().st_mode & 0o777
+        if mode & 0o077:
+            warn(f"backup folder {folder} has permissions {mode:o}, wider than 700")
+        return
+    folder.mkdir(parents=True, mode=0o700)
+    os.chmod(folder, 0o700)
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _write_private(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def listed(folder: Path, warn=lambda message: None) -> list[dict[str, Any]]:
+    """Backups in ``folder`` with a readable sidecar, oldest first, each with ``path``."""
+    found = []
+    try:
+        sidecars = sorted(folder.glob("*.meta.json"))
+    except OSError:
+        return []
+    for sidecar in sidecars:
+        if sidecar.name.startswith("."):
+            continue
+        try:
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            created = str(meta["created_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            warn(f"backup sidecar {sidecar} is unreadable; that backup is not listed")
+            continue
+        found.append({"path": str(sidecar.with_name(sidecar.name[: -len(".meta.json")])), **meta, "created_at": created})
+    return sorted(found, key=lambda m: m["created_at"])
+
+
+def prune(folder: Path, keep: int) -> None:
+    """Delete the oldest backups beyond ``keep`` (the newest are always kept)."""
+    backups = listed(folder)
+    for old in backups[: max(len(backups) - keep, 0)]:
+        _unlink(Path(old["path"]))
+        _unlink(_sidecar(Path(old["path"])))

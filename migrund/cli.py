@@ -1,0 +1,219 @@
+"""The command line: argparse -> commands -> text or JSON; exit codes are mapped here only."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Callable, Optional, Sequence
+
+EPILOG = "exit codes: 0 done, 1 failed, 2 invalid input, 3 lock timeout, 4 refused by a safety rule, 5 dirty database, 6 not at target (status --check)"
+
+
+def _globals(suppress: bool) -> argparse.ArgumentParser:
+    default: Any = argparse.SUPPRESS if suppress else None
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--config", metavar="PATH", default=default, help="config file (default: $MIGRUND_CONFIG, config/migrund.yaml, migrund.yaml)")
+    parent.add_argument("--json", action="store_true", default=argparse.SUPPRESS if suppress else False, help="print one JSON document on stdout")
+    parent.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=default, help="override lock.timeout")
+    noise = parent.add_mutually_exclusive_group()
+    noise.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS if suppress else False, help="debug output and tracebacks")
+    noise.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS if suppress else False, help="only errors, warnings and results")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (cheap: no command module is imported)."""
+    parser = argparse.ArgumentParser(
+        prog="migrund",
+        description="Keep a database at a declared schema version.",
+        epilog=EPILOG,
+        parents=[_globals(False)],
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    late = _globals(True)
+
+    def command(name: str, help_text: str, aliases: Sequence[str] = ()) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text, aliases=list(aliases), parents=[late])
+
+    p = command("init", "write a config, a migrations folder with an example, and a backups folder")
+    p.add_argument("dir", nargs="?", default=".", metavar="DIR")
+    p = command("new", "write a new migration from the template")
+    p.add_argument("name")
+    p.add_argument("-d", "--description", default="")
+    p.add_argument("--python", action="store_true", help="write a Python (module form) migration")
+    command("validate", "check the config and every migration file")
+    p = command("status", "where the database stands against the files and the target")
+    p.add_argument("--check", action="store_true", help="exit 6 when the database is not at the target")
+    p = command("plan", "show what reaching a version would run, changing nothing")
+    p.add_argument("--to", metavar="V")
+    p = command("apply", "apply pending migrations", aliases=["up"])
+    p.add_argument("--to", metavar="V")
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--atomic", action="store_true", help="the whole batch in one transaction")
+    p.add_argument("--out-of-order", action="store_true", help="also apply pending migrations older than the current version")
+    p = command("rollback", "roll back the last N applied migrations, or all above a version", aliases=["down"])
+    grp = p.add_mutually_exclusive_group()
+    grp.add_argument("--steps", type=int, metavar="N")
+    grp.add_argument("--to", metavar="V")
+    p.add_argument("--allow-destructive", action="store_true")
+    p.add_argument("--from-history", action="store_true", help="run the down stored in the history, not the file's")
+    p.add_argument("--dry-run", action="store_true")
+    p = command("reconcile", "apply and roll back until the database stands at the config target")
+    p.add_argument("--out-of-order", action="store_true")
+    p = command("history", "applied migrations, or the rollback history")
+    p.add_argument("--rollbacks", action="store_true")
+    p.add_argument("--limit", type=int, metavar="N")
+    p = command("check-safety", "whether rolling back VERSION is safe")
+    p.add_argument("version")
+    command("verify", "checksums of applied migrations against the files")
+    return parser
+
+
+class Output:
+    """Where results, progress and warnings go, honouring --json and -q."""
+
+    def __init__(self, as_json: bool, quiet: bool) -> None:
+        self.as_json = as_json
+        self.quiet = quiet
+
+    def warn(self, message: str) -> None:
+        """A warning on stderr."""
+        print(f"migrund: warning: {message}", file=sys.stderr, flush=True)
+
+    def progress(self, event: Any) -> None:
+        """One line per runner event (text mode only)."""
+        if self.as_json or self.quiet:
+            return
+        if event.kind == "start":
+            verb = "applying" if event.direction == "up" else "rolling back"
+            print(f"{verb} {event.version} {event.name} ...", end="", flush=True)
+        elif event.kind == "done":
+            print(f" done in {event.ms} ms", flush=True)
+        elif event.kind == "backup":
+            print(f"backup written: {event.message}", flush=True)
+
+    def document(self, doc: Any) -> None:
+        """The JSON document on stdout."""
+        print(json.dumps(doc, indent=2))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the ``migrund`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    out = Output(bool(getattr(args, "json", False)), bool(getattr(args, "quiet", False)))
+    verbose = bool(getattr(args, "verbose", False))
+    from .errors import MigrationError
+
+    try:
+        return _run(args, out)
+    except MigrationError as exc:
+        return _fail(exc, out, verbose)
+    except KeyboardInterrupt:
+        print("migrund: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in one line; the traceback only with -v
+        if verbose:
+            raise
+        print(f"migrund: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _fail(exc: Any, out: Output, verbose: bool) -> int:
+    from .commands import carried_document
+    from .errors import StepFailed
+
+    if verbose:
+        import traceback
+
+        traceback.print_exception(exc)
+    document = exc.result if isinstance(exc, StepFailed) else carried_document(exc)
+    if document is not None:
+        if out.as_json:
+            out.document(document)
+        else:
+            _render_text(getattr(out, "last_command", ""), document, out)
+    print(f"migrund: error: {exc}", file=sys.stderr)
+    return exc.exit_code
+
+
+def _run(args: argparse.Namespace, out: Output) -> int:
+    from . import commands, config
+
+    out.last_command = args.command  # type: ignore[attr-defined]
+    if args.command == "init":
+        return _finish(args.command, commands_init(args.dir), out)
+    settings = config.load(args.config)
+    _configure_logging(settings.log_level, bool(getattr(args, "verbose", False)))
+    project = commands.Project(settings, on_event=out.progress, warn=out.warn, lock_timeout=args.lock_timeout)
+    name = {"up": "apply", "down": "rollback"}.get(args.command, args.command)
+    out.last_command = name  # type: ignore[attr-defined]
+    runners: dict[str, Callable[[], Any]] = {
+        "new": lambda: commands_new(project, args),
+        "validate": lambda: commands.validate(project),
+        "status": lambda: commands.status(project, check=args.check),
+        "plan": lambda: commands.plan(project, to=args.to),
+        "apply": lambda: commands.apply(project, to=args.to, dry_run=args.dry_run, atomic=args.atomic, out_of_order=args.out_of_order),
+        "rollback": lambda: commands.rollback(
+            project,
+            steps=args.steps,
+            to=args.to,
+            allow_destructive=args.allow_destructive,
+            from_history=args.from_history,
+            dry_run=args.dry_run,
+        ),
+        "reconcile": lambda: commands.reconcile(project, out_of_order=args.out_of_order),
+        "history": lambda: commands.history(project, rollbacks=args.rollbacks, limit=args.limit),
+        "check-safety": lambda: commands.check_safety(project, args.version),
+        "verify": lambda: commands.verify(project),
+    }
+    return _finish(name, runners[name](), out)
+
+
+def commands_init(folder: str) -> Any:
+    """``init``: scaffold a project."""
+    from pathlib import Path
+
+    from .scaffold import init
+
+    return init(Path(folder))
+
+
+def commands_new(project: Any, args: argparse.Namespace) -> Any:
+    """``new``: write a migration from the template."""
+    from .scaffold import new_migration
+
+    return new_migration(project.settings, args.name, args.description, python=args.python)
+
+
+def _configure_logging(level: str, verbose: bool) -> None:
+    import logging
+
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else getattr(logging, level.upper()),
+        format="migrund: %(levelname)s: %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _finish(command: str, result: Any, out: Output) -> int:
+    if out.as_json:
+        out.document(_public(result))
+    else:
+        _render_text(command, result, out)
+    return 0
+
+
+def _public(result: Any) -> Any:
+    from pathlib import Path
+
+    if isinstance(result, Path):
+        return {"path": str(result)}
+    return result
+
+
+def _render_text(command: str, doc: Any, out: Output) -> None:
+    from . import render
+
+    text = render.text(command, doc)
+    if text:
+        print(text)

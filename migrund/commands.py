@@ -1,0 +1,574 @@
+"""The commands as plain functions: the CLI, the daemon, the API and tests all call these.
+
+Each returns the SPEC's JSON-shaped result (dicts and lists); refusals and failures are
+raised as ``MigrationError``s carrying their exit code.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
+
+from . import loader, permissions
+from . import plan as planner
+from .config import Settings
+from .drivers.base import Driver, load_driver
+from .errors import (
+    InvalidInput,
+    MigrationError,
+    NotAtTarget,
+    OperationFailed,
+    Refused,
+    StepFailed,
+    ValidationFailed,
+)
+from .history import History
+from .lock import FileLock
+from .model import Applied, DirtyMarker, Event, Migration, SourceFile
+from .runner import Runner
+
+
+def _ignore(_: Any) -> None:
+    return None
+
+
+@dataclass
+class Project:
+    """One command's view of a configured project: files, database, lock and callbacks."""
+
+    settings: Settings
+    on_event: Callable[[Event], None] = _ignore
+    warn: Callable[[str], None] = _ignore
+    lock_timeout: Optional[float] = None
+    should_stop: Callable[[], bool] = lambda: False
+    _scan: Optional[loader.Scan] = field(default=None, repr=False)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def scan(self) -> loader.Scan:
+        """The migrations folder, read once per command; folder-level problems are exit 2."""
+        if self._scan is None:
+            permissions.check_project(self.settings)
+            found = loader.scan(self.settings.migrations_dir)
+            for warning in found.warnings:
+                self.warn(warning)
+            permissions.check_hooks(self.settings, found)
+            self._scan = found
+        return self._scan
+
+    def connect(self, *, write: bool) -> Optional[Driver]:
+        """A driver, or None for a reading command on a SQLite file that does not exist."""
+        url = self.settings.url
+        if not write and url.path is not None and not url.path.exists():
+            return None
+        return load_driver(url, create=write)
+
+    @contextmanager
+    def session(self, *, write: bool) -> Iterator["State"]:
+        """Lock (for writes), connect, read the state; always release and close."""
+        lock = FileLock(self.settings.lock_path, self._timeout(), on_wait=self.warn) if write else None
+        deadline = time.monotonic() + self._timeout()
+        driver = None
+        try:
+            if lock:
+                lock.acquire(deadline)
+            driver = self.connect(write=write)
+            history = History(driver) if driver else None
+            if history and write:
+                history.ensure()
+            exists = bool(history) and (write or history.exists())
+            applied = history.applied() if exists else []
+            dirty = history.dirty() if exists else None
+            if dirty and not write and _lock_busy(self.settings):
+                dirty = None  # a runner holds the lock: a migration in progress, not a dirty database
+            yield State(self, driver, history if exists else None, applied, dirty)
+        finally:
+            if driver is not None:
+                driver.close()
+            if lock:
+                lock.release()
+
+    def _timeout(self) -> float:
+        return self.settings.lock_timeout if self.lock_timeout is None else self.lock_timeout
+
+
+def _lock_busy(settings: Settings) -> bool:
+    return FileLock(settings.lock_path, 0).is_held_elsewhere()
+
+
+@dataclass
+class State:
+    """What one session read: files, history rows and the dirty marker."""
+
+    project: Project
+    driver: Optional[Driver]
+    history: Optional[History]
+    applied: list[Applied]
+    dirty: Optional[DirtyMarker]
+
+    @property
+    def files(self) -> dict[int, SourceFile]:
+        """Migration files by version."""
+        return self.project.scan().files
+
+    def validate_all(self) -> None:
+        """Every file not vouched for by the history must be valid (exit 2 listing all problems)."""
+        found = self.project.scan()
+        problems = list(found.problems)
+        trusted = {a.version for a in self.applied if a.version in found.files and found.files[a.version].checksum == a.checksum}
+        known = set(found.files) | {a.version for a in self.applied}
+        for version, source in found.files.items():
+            if version not in trusted:
+                loader.define(source, found.folder, self.project.settings.dialect, known, problems=problems)
+        if problems:
+            raise ValidationFailed(f"{len(problems)} problem(s) in the migration files", details=problems)
+
+    def definition(self, version: int, *, from_history: bool = False) -> Migration:
+        """The full migration: from its file, or from the stored body."""
+        found = self.project.scan()
+        if from_history or version not in found.files:
+            return self.stored(version)
+        problems: list[str] = []
+        migration = loader.define(found.files[version], found.folder, self.project.settings.dialect, (), validate=False, problems=problems)
+        if migration is None:
+            raise ValidationFailed(f"migration {version} cannot be read", details=problems)
+        return migration
+
+    def stored(self, version: int) -> Migration:
+        """The migration as it was applied, rebuilt from ``migrund_history``."""
+        assert self.history is not None
+        body = self.history.body(version)
+        files = body["files"]
+        filename = next(iter(files))
+        match = loader.FILE_NAME.match(filename)
+        assert match is not None
+        source = SourceFile(
+            version=version,
+            name=match["name"],
+            filename=filename,
+            kind="py" if filename.endswith(".py") else "yaml",
+            data=files[filename].encode(),
+            hooks=tuple(list(files)[1:]),
+            checksum=next(a.checksum for a in self.applied if a.version == version),
+            body=files,
+        )
+        problems: list[str] = []
+        migration = loader.define(source, self.project.settings.migrations_dir, self.project.settings.dialect, (), validate=False, problems=problems)
+        if migration is None:
+            raise ValidationFailed(f"the stored body of migration {version} cannot be read", details=problems)
+        return migration
+
+    def runner(self) -> Runner:
+        """A runner over this session's connection."""
+        assert self.driver is not None and self.history is not None
+        return Runner(
+            self.driver,
+            self.history,
+            config=self.project.settings.masked,
+            on_event=self.project.on_event,
+            should_stop=self.project.should_stop,
+        )
+
+    def backup(self, reason: str) -> Path:
+        """Take an automatic backup now (SPEC 5.2, 5.4)."""
+        from . import backup
+
+        assert self.driver is not None and self.history is not None
+        path = backup.take(
+            self.driver,
+            self.project.settings,
+            reason=reason,
+            schema_version=planner.current_version(self.history.applied()),
+            warn=self.project.warn,
+        )
+        self.project.on_event(Event("backup", message=str(path)))
+        return path
+
+
+def _first_refusal(decision: planner.Decision, warn: Callable[[str], None]) -> None:
+    for warning in decision.warnings:
+        warn(warning)
+    if decision.refusals:
+        raise decision.refusals[0]
+
+
+def plan_document(plan: Any, *, dry_run: bool, steps: Optional[Sequence[Any]] = None) -> dict[str, Any]:
+    """The SPEC's plan/apply/rollback/reconcile JSON document."""
+    return {
+        "from_version": plan.from_version,
+        "to_version": plan.to_version,
+        "dry_run": dry_run,
+        "steps": [s.as_json() for s in (plan.steps if steps is None else steps)],
+    }
+
+
+# -- status, validate, plan ----------------------------------------------------------------
+
+
+def status(project: Project, *, check: bool = False) -> dict[str, Any]:
+    """Where the database stands against the files and the target (``check``: exit 6 if not there)."""
+    from .statusfile import read_daemon_status
+
+    with project.session(write=False) as state:
+        state.validate_all()
+        files = state.files
+        target = planner.parse_version(project.settings.target, "target") if project.settings.target != "latest" else None
+        done = {a.version for a in state.applied}
+        pending = [v for v in files if v not in done and (target is None or v <= target)]
+        modified, missing = planner.drift(files, state.applied)
+        doc = {
+            "current_version": planner.current_version(state.applied),
+            "target_version": planner.target_version(target, files),
+            "applied": [a.version for a in state.applied],
+            "pending": pending,
+            "modified": modified,
+            "missing": missing,
+            "dirty": None if state.dirty is None else {"version": state.dirty.version, "direction": state.dirty.direction, "step": state.dirty.step},
+            "daemon": read_daemon_status(project.settings.daemon.status_file),
+            "database": project.settings.url.masked(),
+            "target": project.settings.target,
+        }
+    if check:
+        above = [v for v in doc["applied"] if target is not None and v > target]
+        if pending or above:
+            raise NotAtTarget(
+                f"the database is at {doc['current_version']}, not at the target {doc['target_version']}"
+                f" ({len(pending)} pending{f', {len(above)} above the target' if above else ''})",
+            ) from _Carry(doc)
+    return doc
+
+
+class _Carry(Exception):
+    """Carries the document a failing command still prints (status --check, verify, ...)."""
+
+    def __init__(self, document: Any) -> None:
+        super().__init__("document")
+        self.document = document
+
+
+def carried_document(error: BaseException) -> Any:
+    """The document attached to ``error`` by a command that still prints one, else None."""
+    cause = error.__cause__
+    return cause.document if isinstance(cause, _Carry) else None
+
+
+def validate(project: Project) -> dict[str, Any]:
+    """Check the config and every migration file; all problems at once (exit 2)."""
+    found = project.scan()
+    problems = list(found.problems)
+    applied: set[int] = set()
+    try:
+        with project.session(write=False) as state:
+            applied = {a.version for a in state.applied}
+        db_known = True
+    except OperationFailed as exc:
+        project.warn(f"the database could not be read ({exc}); dependencies are checked against the files only")
+        db_known = False
+    known = set(found.files) | applied
+    for source in found.files.values():
+        migration = loader.define(source, found.folder, project.settings.dialect, known if db_known else known | _all_deps(source), problems=problems)
+        if migration is not None and not db_known:
+            for dep in migration.dependencies:
+                if dep not in known:
+                    project.warn(f"{loader.display(found.folder / source.filename)}: dependency {dep} names no file")
+    if problems:
+        raise ValidationFailed(f"{len(problems)} problem(s) found", details=problems)
+    return {"ok": True, "migrations": len(found.files), "warnings": found.warnings}
+
+
+def _all_deps(source: SourceFile) -> set[int]:
+    # Without the database, an unknown dependency is a warning, not an error.
+    problems: list[str] = []
+    migration = loader.define(source, Path("."), "sqlite", (), validate=False, problems=problems)
+    return set(migration.dependencies) if migration else set()
+
+
+def plan(project: Project, *, to: Optional[str] = None) -> dict[str, Any]:
+    """What reaching ``to`` (default: the config target) would run; refusals carry the plan."""
+    with project.session(write=False) as state:
+        decision = _reconcile_decision(state, to or project.settings.target, out_of_order=project.settings.out_of_order)
+        doc = plan_document(decision.plan, dry_run=True)
+        doc["details"] = [_step_detail(state, s) for s in decision.plan.steps]
+    for warning in decision.warnings:
+        project.warn(warning)
+    if decision.refusals:
+        raise decision.refusals[0] from _Carry(doc)
+    return doc
+
+
+def _step_detail(state: State, step: Any) -> dict[str, Any]:
+    try:
+        migration = state.definition(step.version)
+    except MigrationError as exc:
+        return {"version": step.version, "steps": [], "note": str(exc)}
+    dialect = state.project.settings.dialect
+    described = []
+    for item in migration.steps(step.direction):
+        if item.kind == "sql":
+            described.append({"kind": "sql", "sql": item.sql_for(dialect)})
+        else:
+            described.append({"kind": "python", "call": f"{item.path}:{item.function}"})
+    return {"version": step.version, "description": migration.description, "steps": described}
+
+
+# -- apply, rollback, reconcile --------------------------------------------------------------
+
+
+def apply(
+    project: Project,
+    *,
+    to: Optional[str] = None,
+    dry_run: bool = False,
+    atomic: bool = False,
+    out_of_order: bool = False,
+) -> dict[str, Any]:
+    """Apply pending migrations up to ``to`` (default: all)."""
+    with project.session(write=not dry_run) as state:
+        state.validate_all()
+        target = planner.resolve_target(to, state.files, "--to") if to else planner.LATEST
+        decision = planner.plan_apply(
+            state.files,
+            state.applied,
+            target,
+            out_of_order=out_of_order or project.settings.out_of_order,
+            on_mismatch=project.settings.safety.on_checksum_mismatch,
+        )
+        planner.with_dirty(decision, state.dirty)
+        migrations = [state.definition(s.version) for s in decision.plan.steps]
+        if atomic:
+            _check_atomic(state, migrations)
+        _first_refusal(decision, project.warn)
+        if dry_run or not migrations:
+            return plan_document(decision.plan, dry_run=dry_run)
+        return _execute(state, decision.plan, [], migrations, atomic=atomic)
+
+
+def _check_atomic(state: State, migrations: Sequence[Migration]) -> None:
+    if not state.driver or not state.driver.transactional_ddl:
+        raise InvalidInput(f"--atomic is not possible on {state.project.settings.dialect}: DDL there commits implicitly")
+    outside = [str(m.version) for m in migrations if not m.transaction]
+    if outside:
+        raise InvalidInput(f"--atomic cannot include transaction: false migrations: {', '.join(outside)}")
+
+
+def _execute(
+    state: State,
+    plan: Any,
+    down: Sequence[Migration],
+    up: Sequence[Migration],
+    *,
+    atomic: bool = False,
+    how: str = "rollback",
+) -> dict[str, Any]:
+    settings = state.project.settings
+    runner = state.runner()
+    steps_done: list[Any] = []
+    by_key = {(s.version, s.direction): s for s in plan.steps}
+    phase = "down"
+    try:
+        if down:
+            if settings.backup.before_rollback:
+                state.backup("before_rollback")
+            for version in runner.rollback(down, how=how):
+                steps_done.append(by_key[(version, "down")])
+        phase = "up"
+        if up:
+            if atomic and settings.backup.before_risky and any(m.risky for m in up):
+                state.backup("before_risky")
+            before = (lambda m: state.backup("before_risky")) if settings.backup.before_risky and not atomic else None
+            for version in runner.apply(up, atomic=atomic, before_risky=before):
+                steps_done.append(by_key[(version, "up")])
+    except StepFailed as exc:
+        steps_done.extend(by_key[(version, phase)] for version in getattr(exc, "done", []))
+        exc.result = _result_after(state, plan, steps_done)
+        exc.result["error"] = {"version": exc.version, "step": exc.step, "message": exc.message}
+        raise
+    return _result_after(state, plan, steps_done)
+
+
+def _result_after(state: State, plan: Any, steps_done: Sequence[Any]) -> dict[str, Any]:
+    assert state.history is not None
+    now = planner.current_version(state.history.applied())
+    return {"from_version": plan.from_version, "to_version": now, "dry_run": False, "steps": [s.as_json() for s in steps_done]}
+
+
+def rollback(
+    project: Project,
+    *,
+    steps: Optional[int] = None,
+    to: Optional[str] = None,
+    allow_destructive: bool = False,
+    from_history: bool = False,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Roll back the last ``steps`` applied migrations, or every one above ``to``."""
+    with project.session(write=not dry_run) as state:
+        state.validate_all()
+        to_version = planner.parse_version(to, "--to") if to is not None else None
+        chosen = planner.rollback_selection(state.applied, steps=steps, to=to_version, files=state.files)
+        decision = planner.Decision(planner.rollback_plan(state.applied, chosen))
+        planner.with_dirty(decision, state.dirty)
+        if decision.refusals:
+            raise decision.refusals[0]
+        if not chosen:
+            project.warn("nothing is applied; nothing to roll back")
+            return plan_document(decision.plan, dry_run=dry_run)
+        migrations = _rollback_definitions(state, chosen, from_history)
+        planner.check_rollback(
+            chosen,
+            migrations,
+            state.files,
+            allow_destructive=allow_destructive or project.settings.safety.allow_destructive_rollback,
+            from_history=from_history,
+            on_mismatch=project.settings.safety.on_checksum_mismatch,
+            decision=decision,
+        )
+        _first_refusal(decision, project.warn)
+        if dry_run:
+            return plan_document(decision.plan, dry_run=True)
+        how = "rollback --from-history" if from_history else "rollback"
+        return _execute(state, decision.plan, [migrations[a.version] for a in chosen], [], how=how)
+
+
+def _rollback_definitions(state: State, chosen: Sequence[Applied], from_history: bool) -> dict[int, Migration]:
+    definitions = {}
+    for row in chosen:
+        source = state.files.get(row.version)
+        usable_file = source is not None and not from_history
+        definitions[row.version] = state.definition(row.version) if usable_file else state.stored(row.version)
+    return definitions
+
+
+def _reconcile_decision(state: State, target_spec: str, *, out_of_order: bool) -> planner.Decision:
+    settings = state.project.settings
+    state.validate_all()
+    target = planner.resolve_target(target_spec, state.files)
+    current = planner.current_version(state.applied)
+    on_mismatch = settings.safety.on_checksum_mismatch
+    if target is planner.LATEST or target >= current:
+        decision = planner.plan_apply(state.files, state.applied, target, out_of_order=out_of_order, on_mismatch=on_mismatch)
+        return planner.with_dirty(decision, state.dirty)
+    chosen = planner.rollback_selection(state.applied, steps=None, to=target, files=state.files)
+    remaining = [a for a in state.applied if a not in chosen]
+    up = planner.plan_apply(state.files, remaining, target, out_of_order=True, on_mismatch=on_mismatch)
+    down_plan = planner.rollback_plan(state.applied, chosen)
+    plan = planner.Plan(current, max(up.plan.to_version, down_plan.to_version), down_plan.steps + up.plan.steps)
+    decision = planner.Decision(plan, [], up.warnings)
+    planner.with_dirty(decision, state.dirty)
+    if state.dirty is None:
+        definitions = _rollback_definitions(state, chosen, False)
+        planner.check_rollback(
+            chosen,
+            definitions,
+            state.files,
+            allow_destructive=settings.safety.allow_destructive_rollback,
+            from_history=False,
+            on_mismatch=on_mismatch,
+            decision=decision,
+        )
+        decision.refusals.extend(up.refusals)
+    return decision
+
+
+def reconcile(project: Project, *, out_of_order: bool = False) -> dict[str, Any]:
+    """One daemon pass: apply and roll back until the database stands at the config target."""
+    with project.session(write=True) as state:
+        decision = _reconcile_decision(state, project.settings.target, out_of_order=out_of_order or project.settings.out_of_order)
+        _first_refusal(decision, project.warn)
+        if not decision.plan.steps:
+            return plan_document(decision.plan, dry_run=False)
+        down = [state.definition(s.version) for s in decision.plan.steps if s.direction == "down"]
+        up = [state.definition(s.version) for s in decision.plan.steps if s.direction == "up"]
+        return _execute(state, decision.plan, down, up)
+
+
+# -- history, check-safety, verify -----------------------------------------------------------
+
+
+def history(project: Project, *, rollbacks: bool = False, limit: Optional[int] = None) -> list[dict[str, Any]]:
+    """Applied migrations in application order, or the rollback history; newest ``limit``."""
+    if limit is not None and limit < 0:
+        raise InvalidInput(f"--limit must not be negative, got {limit}")
+    with project.session(write=False) as state:
+        if state.history is None:
+            rows: list[dict[str, Any]] = []
+        elif rollbacks:
+            rows = state.history.rollbacks()
+        else:
+            rows = [
+                {"version": a.version, "name": a.name, "checksum": a.checksum, "applied_at": a.applied_at, "execution_ms": a.execution_ms}
+                for a in state.applied
+            ]
+    return rows[-limit:] if limit else rows
+
+
+def check_safety(project: Project, version: str) -> dict[str, Any]:
+    """Whether rolling back ``version`` is safe; exit 4 (with the document) when not."""
+    wanted = planner.parse_version(version, "version")
+    with project.session(write=False) as state:
+        row = next((a for a in state.applied if a.version == wanted), None)
+        if row is None:
+            raise InvalidInput(f"version {wanted} is not applied")
+        source = state.files.get(wanted)
+        migration = state.definition(wanted)
+        diff = _diff(state, row) if source is not None and source.checksum != row.checksum else None
+    reasons = []
+    if source is None:
+        reasons.append("its file is missing (the stored body would be used with --from-history)")
+    elif diff is not None:
+        reasons.append("its file was modified since it was applied")
+    if migration.data_destructive:
+        reasons.append("it is data-destructive: rolling it back loses data")
+    if migration.down is None:
+        reasons.append("it has no down steps")
+    doc = {
+        "safe": not reasons,
+        "data_destructive": migration.data_destructive,
+        "has_down": migration.down is not None,
+        "version": wanted,
+        "name": row.name,
+        "warning": "; ".join(reasons) or None,
+        "diff": diff,
+    }
+    if reasons:
+        raise Refused(f"rolling back {wanted} ({row.name}) is not safe: {doc['warning']}") from _Carry(doc)
+    return doc
+
+
+def verify(project: Project) -> dict[str, Any]:
+    """Checksums of applied migrations against the files; exit 4 (with the document) on drift."""
+    with project.session(write=False) as state:
+        modified, missing = planner.drift(state.files, state.applied)
+        rows = {a.version: a for a in state.applied}
+        diffs = {str(v): _diff(state, rows[v]) for v in modified}
+    doc = {"ok": not modified and not missing, "modified": modified, "missing": missing, "diffs": diffs}
+    if not doc["ok"]:
+        parts = [f"modified: {', '.join(map(str, modified))}" if modified else "", f"missing: {', '.join(map(str, missing))}" if missing else ""]
+        raise Refused("applied migrations differ from the files on disk (" + "; ".join(p for p in parts if p) + ")") from _Carry(doc)
+    return doc
+
+
+def _diff(state: State, row: Applied) -> str:
+    assert state.history is not None
+    stored = state.history.body(row.version)["files"]
+    current = state.files[row.version].body
+    sections = []
+    for path in list(dict.fromkeys([*stored, *current])):
+        before = stored.get(path, "")
+        after = current.get(path, "")
+        if before != after:
+            sections.append(
+                "".join(
+                    difflib.unified_diff(
+                        before.splitlines(keepends=True),
+                        after.splitlines(keepends=True),
+                        fromfile=f"applied/{path}",
+                        tofile=f"on disk/{path}",
+                    )
+                )
+            )
+    return "".join(sections)

@@ -1,0 +1,228 @@
+"""The configuration: find, read, expand ``${VAR}``, apply ``MIGRUND_*`` overrides, validate.
+
+This is the only module that reads the environment.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from .drivers.base import DatabaseURL, mask_url, parse_url
+from .errors import ConfigError
+from . import paths
+
+DEFAULT_PLACES = (Path("config/migrund.yaml"), Path("migrund.yaml"))
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_TARGET = re.compile(r"^(latest|0|[0-9]{14})$")
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    """``backup.*``."""
+
+    dir: Path
+    format: str = "native"
+    schedule: Optional[str] = None
+    keep: int = 14
+    compress: bool = True
+    before_rollback: bool = True
+    before_risky: bool = True
+
+
+@dataclass(frozen=True)
+class SafetySettings:
+    """``safety.*``."""
+
+    allow_destructive_rollback: bool = False
+    on_checksum_mismatch: str = "fail"
+    strict_permissions: bool = True
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    """``daemon.*``."""
+
+    status_file: Path
+    debounce_seconds: float = 2.0
+    rescan_seconds: float = 60.0
+    retry_min_seconds: float = 5.0
+    retry_max_seconds: float = 300.0
+    http: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A loaded, validated configuration with every path made absolute."""
+
+    source: Optional[Path]
+    base_dir: Path
+    url: DatabaseURL
+    db_schema: Optional[str]
+    migrations_dir: Path
+    out_of_order: bool
+    target: str
+    lock_path: Path
+    lock_timeout: float
+    backup: BackupSettings
+    safety: SafetySettings
+    daemon: DaemonSettings
+    log_level: str
+    log_format: str
+    masked: Mapping[str, Any]
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite``, ``postgresql`` or ``mysql``."""
+        return self.url.dialect
+
+
+def find_config(explicit: Optional[str], cwd: Path) -> Optional[Path]:
+    """``--config``, else ``$MIGRUND_CONFIG``, else the default places; None when none exists."""
+    named = explicit or os.environ.get("MIGRUND_CONFIG")
+    if named:
+        path = Path(named)
+        path = path if path.is_absolute() else cwd / path
+        if not path.is_file():
+            raise ConfigError(f"config file {named} does not exist")
+        return path
+    for place in DEFAULT_PLACES:
+        if (cwd / place).is_file():
+            return cwd / place
+    return None
+
+
+def load(explicit: Optional[str] = None, *, cwd: Optional[Path] = None) -> Settings:
+    """Find and load the config file (SPEC 3)."""
+    cwd = cwd or Path.cwd()
+    path = find_config(explicit, cwd)
+    if path is None:
+        if not os.environ.get("MIGRUND_DATABASE_URL"):
+            raise ConfigError(
+                "no config file found (looked for --config, $MIGRUND_CONFIG, config/migrund.yaml and migrund.yaml); "
+                "run `migrund init` or set MIGRUND_DATABASE_URL"
+            )
+        return from_mapping({}, base_dir=cwd, config_name="migrund", anchor=cwd, source=None)
+    raw = read_yaml_config(path)
+    path = Path(os.path.abspath(path))
+    return from_mapping(raw, base_dir=path.parent, config_name=path.stem, anchor=path, source=path)
+
+
+def read_yaml_config(path: Path) -> dict:
+    """Parse the config file as plain YAML; it must hold a mapping (or nothing)."""
+    from .yamlsafe import load_yaml, YamlProblem
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc}") from None
+    try:
+        data = load_yaml(text)
+    except YamlProblem as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: the top level must be a mapping")
+    return data
+
+
+def expand(value: Any, where: str = "") -> Any:
+    """Expand ``${VAR}`` and ``${VAR:-default}`` in every string of ``value``."""
+    if isinstance(value, dict):
+        return {k: expand(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, str):
+
+        def substitute(match: re.Match) -> str:
+            name, default = match.group(1), match.group(2)
+            found = os.environ.get(name)
+            if found is None or (found == "" and default is not None):
+                if default is None:
+                    raise ConfigError(f"config key {where}: environment variable {name} is not set and has no default")
+                return default
+            return found
+
+        return _VAR.sub(substitute, value)
+    return value
+
+
+def from_mapping(
+    raw: Mapping[str, Any],
+    *,
+    base_dir: Path,
+    config_name: str = "migrund",
+    anchor: Optional[Path] = None,
+    source: Optional[Path] = None,
+) -> Settings:
+    """Build Settings from a config mapping; relative paths are taken from ``base_dir``."""
+    from .validate import schema_problems
+
+    data = expand(dict(raw))
+    env_url = os.environ.get("MIGRUND_DATABASE_URL")
+    if env_url:
+        data.setdefault("database", {})
+        data["database"] = dict(data["database"] or {}, url=env_url)
+    env_target = os.environ.get("MIGRUND_TARGET")
+    if env_target:
+        data["target"] = env_target
+    where = f"config file {source}" if source else "config"
+    problems = schema_problems("config", data)
+    if problems:
+        raise ConfigError(f"{where} is invalid", details=problems)
+    database = data.get("database") or {}
+    if not database.get("url"):
+        raise ConfigError(f"{where} gives no database.url (set it, or MIGRUND_DATABASE_URL)")
+    target = str(data.get("target", "latest"))
+    if not _TARGET.match(target):
+        raise ConfigError(f"{where}: target {target!r} must be latest, 0 or a 14-digit version")
+    url = parse_url(database["url"], base_dir)
+
+    def path_of(value: Optional[str], default: Path) -> Path:
+        if not value:
+            return default
+        p = Path(value)
+        return Path(os.path.normpath(p if p.is_absolute() else base_dir / p))
+
+    anchor = anchor or base_dir
+    lock = data.get("lock") or {}
+    if url.path is not None:
+        default_lock = url.path.with_name(url.path.name + ".migrund.lock")
+    else:
+        default_lock = paths.state_file(config_name, anchor, ".lock")
+    backup = dict(data.get("backup") or {})
+    backup_dir = path_of(backup.pop("dir", None), base_dir / "backups")
+    daemon = dict(data.get("daemon") or {})
+    status_file = path_of(daemon.pop("status_file", None), paths.state_file(config_name, anchor, ".status.json"))
+    logging_cfg = data.get("logging") or {}
+    migrations = data.get("migrations") or {}
+    return Settings(
+        source=source,
+        base_dir=base_dir,
+        url=url,
+        db_schema=database.get("schema"),
+        migrations_dir=path_of(migrations.get("path"), base_dir / "migrations"),
+        out_of_order=bool(migrations.get("out_of_order", False)),
+        target=target,
+        lock_path=path_of(lock.get("path"), default_lock),
+        lock_timeout=float(lock.get("timeout", 60)),
+        backup=BackupSettings(dir=backup_dir, **backup),
+        safety=SafetySettings(**(data.get("safety") or {})),
+        daemon=DaemonSettings(status_file=status_file, **daemon),
+        log_level=logging_cfg.get("level", "info"),
+        log_format=logging_cfg.get("format", "text"),
+        masked=_masked(data),
+    )
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    if isinstance(value, str):
+        return mask_url(value)
+    return value

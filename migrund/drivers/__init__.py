@@ -1,0 +1,1 @@
+"""Database drivers: one module per engine behind the protocol in ``base``."""

@@ -1,0 +1,139 @@
+"""The driver protocol, database URLs and the lazy driver registry.
+
+Driver rules (every driver keeps them): configuration comes only from the URL; a driver
+never reads the environment; it never rewrites user SQL; every DB-API error is wrapped in
+``OperationFailed`` naming the statement that caused it (``raise ... from exc``).
+"""
+from __future__ import annotations
+
+import importlib
+import re
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional, Protocol, Sequence
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+from ..errors import ConfigError
+
+_SCHEMES = {
+    "sqlite": "sqlite",
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+}
+
+_DRIVERS = {
+    "sqlite": "migrund.drivers.sqlite:SQLiteDriver",
+    "postgresql": "migrund.drivers.postgresql:PostgreSQLDriver",
+    "mysql": "migrund.drivers.mysql:MySQLDriver",
+}
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    """A parsed database URL; ``path`` is set for SQLite, the network parts for servers."""
+
+    dialect: str
+    raw: str
+    path: Optional[Path] = None
+    user: str = ""
+    password: str = ""
+    host: str = ""
+    port: Optional[int] = None
+    database: str = ""
+    query: Mapping[str, str] = field(default_factory=dict)
+
+    def masked(self) -> str:
+        """The URL with its password replaced by ``***``, safe for any output."""
+        return mask_url(self.raw)
+
+
+_PASSWORD_IN_URL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<tail>@)")
+
+
+def mask_url(text: str) -> str:
+    """Replace the password of every URL in ``text`` by ``***``."""
+    return _PASSWORD_IN_URL.sub(lambda m: m.group("head") + "***" + m.group("tail"), text)
+
+
+def parse_url(url: str, base_dir: Path) -> DatabaseURL:
+    """Parse ``url``; a relative SQLite path is taken relative to ``base_dir``."""
+    scheme, sep, rest = url.partition("://")
+    dialect = _SCHEMES.get(scheme.lower()) if sep else None
+    if dialect is None:
+        shown = mask_url(url)
+        raise ConfigError(
+            f"database.url {shown!r} has an unknown scheme; use sqlite:///, postgresql:// or mysql://"
+        )
+    if dialect == "sqlite":
+        if not rest.startswith("/") or rest in ("/", "//"):
+            raise ConfigError(f"database.url {url!r} names no file; write sqlite:///relative.db or sqlite:////absolute.db")
+        file_part = rest[1:].split("?", 1)[0]
+        path = Path(unquote(file_part))
+        if not path.is_absolute():
+            path = base_dir / path
+        return DatabaseURL(dialect, url, path=Path(_normalise(path)))
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"database.url {mask_url(url)!r} has an invalid port") from None
+    database = unquote(parts.path.lstrip("/"))
+    if not database:
+        raise ConfigError(f"database.url {mask_url(url)!r} names no database")
+    return DatabaseURL(
+        dialect,
+        url,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        host=unquote(parts.hostname or ""),
+        port=port,
+        database=database,
+        query=dict(parse_qsl(parts.query)),
+    )
+
+
+def _normalise(path: Path) -> str:
+    import os.path
+
+    return os.path.normpath(str(path.absolute()))
+
+
+def sqlite_url(path: Path) -> str:
+    """The absolute ``sqlite:////`` URL of ``path``."""
+    return "sqlite:///" + quote(str(path.absolute()))
+
+
+class Driver(Protocol):
+    """What the rest of migrund needs from a database engine."""
+
+    dialect: str
+    transactional_ddl: bool
+    placeholder: str
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement; wrap failures with the statement."""
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run one statement and return all rows."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Begin; commit on success, roll back on an exception."""
+
+    def table_exists(self, name: str) -> bool:
+        """Whether a table called ``name`` exists where migrund keeps its tables."""
+
+    def dbapi_connection(self) -> Any:
+        """The DB-API connection handed to hooks."""
+
+    def close(self) -> None:
+        """Close the connection."""
+
+
+def load_driver(url: DatabaseURL, *, create: bool) -> Driver:
+    """Import the driver module for ``url``'s dialect only now, and connect."""
+    module_name, _, class_name = _DRIVERS[url.dialect].partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, class_name).connect(url, create=create)

@@ -1,0 +1,148 @@
+"""The ``migrund_*`` tables over any driver, with their own format version.
+
+Format 1: ``migrund_meta`` (key/value, holds ``format``), ``migrund_history`` (one row per
+applied migration, with its stored body), ``migrund_rollbacks`` (one row per rollback or
+repair) and ``migrund_dirty`` (at most one row: a non-transactional step in progress).
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+from datetime import datetime, timezone
+from typing import Any, Mapping, Optional
+
+from .drivers.base import Driver
+from .errors import InvalidInput
+from .model import Applied, DirtyMarker, Migration
+
+FORMAT = 1
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 UTC with a ``Z``."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def actor() -> str:
+    """Who is acting, for the records: user@host pid."""
+    try:
+        import getpass
+
+        user = getpass.getuser()
+    except Exception:  # no passwd entry inside some containers
+        user = str(os.getuid())
+    return f"{user}@{socket.gethostname()} pid {os.getpid()}"
+
+
+class History:
+    """Reads and writes migrund's own tables through ``driver``."""
+
+    def __init__(self, driver: Driver) -> None:
+        self.driver = driver
+        self.p = driver.placeholder
+
+    def exists(self) -> bool:
+        """Whether the history table exists (reading commands never create it)."""
+        return self.driver.table_exists("migrund_history")
+
+    def ensure(self) -> None:
+        """Create the tables on first use; refuse a format newer than this migrund knows."""
+        t = self.driver.column_types
+        if self.exists():
+            rows = self.driver.query("SELECT value FROM migrund_meta WHERE name = 'format'")
+            found = int(rows[0][0]) if rows else FORMAT
+            if found > FORMAT:
+                raise InvalidInput(
+                    f"the migrund_* tables have format {found}, newer than this migrund understands ({FORMAT}); upgrade migrund"
+                )
+            return
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS migrund_meta (name {t['key']} PRIMARY KEY, value {t['text']} NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS migrund_history (version {t['bigint']} PRIMARY KEY, name {t['key']} NOT NULL,"
+            f" description {t['text']} NOT NULL, checksum {t['key']} NOT NULL, applied_at {t['key']} NOT NULL,"
+            f" execution_ms {t['bigint']} NOT NULL, seq {t['bigint']} NOT NULL, applied_by {t['key']} NOT NULL,"
+            f" body {t['longtext']} NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS migrund_rollbacks (id {t['autoid']}, version {t['bigint']} NOT NULL,"
+            f" name {t['key']} NOT NULL, rolled_back_at {t['key']} NOT NULL, rolled_back_by {t['key']} NOT NULL,"
+            f" how {t['key']} NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS migrund_dirty (version {t['bigint']} PRIMARY KEY, direction {t['key']} NOT NULL,"
+            f" step {t['bigint']} NOT NULL, started_at {t['key']} NOT NULL, started_by {t['key']} NOT NULL)",
+        ]
+        with self.driver.transaction():
+            for statement in statements:
+                self.driver.execute(statement)
+            self.driver.execute(
+                f"INSERT INTO migrund_meta (name, value) VALUES ('format', {self.p})", (str(FORMAT),)
+            )
+
+    def applied(self) -> list[Applied]:
+        """Applied migrations in the order they were applied."""
+        rows = self.driver.query(
+            "SELECT version, name, checksum, applied_at, execution_ms, seq FROM migrund_history ORDER BY seq"
+        )
+        return [Applied(int(v), n, c, a, int(ms), int(s)) for v, n, c, a, ms, s in rows]
+
+    def dirty(self) -> Optional[DirtyMarker]:
+        """The dirty marker, if a non-transactional migration did not finish."""
+        rows = self.driver.query("SELECT version, direction, step FROM migrund_dirty")
+        return DirtyMarker(int(rows[0][0]), rows[0][1], int(rows[0][2])) if rows else None
+
+    def body(self, version: int) -> dict[str, Any]:
+        """The stored body of an applied migration: ``{"files": {path: text}, "description": str}``."""
+        rows = self.driver.query(f"SELECT body FROM migrund_history WHERE version = {self.p}", (version,))
+        if not rows:
+            raise InvalidInput(f"version {version} is not applied")
+        return json.loads(rows[0][0])
+
+    def rollbacks(self) -> list[dict[str, Any]]:
+        """Rollback rows, oldest first."""
+        rows = self.driver.query("SELECT version, name, rolled_back_at FROM migrund_rollbacks ORDER BY id")
+        return [{"version": int(v), "name": n, "rolled_back_at": at} for v, n, at in rows]
+
+    def record_applied(self, migration: Migration, execution_ms: int) -> None:
+        """Insert the history row of ``migration`` (inside the caller's transaction)."""
+        body = json.dumps({"files": dict(migration.body), "description": migration.description})
+        self.driver.execute(
+            "INSERT INTO migrund_history (version, name, description, checksum, applied_at, execution_ms, seq,"
+            f" applied_by, body) SELECT {', '.join([self.p] * 6)}, COALESCE(MAX(seq), 0) + 1, {self.p}, {self.p}"
+            " FROM migrund_history",
+            (
+                migration.version,
+                migration.name,
+                migration.description,
+                migration.checksum,
+                utc_now(),
+                execution_ms,
+                actor(),
+                body,
+            ),
+        )
+
+    def record_rolled_back(self, version: int, name: str, how: str) -> None:
+        """Delete the history row of ``version`` and write its rollback row (caller's transaction)."""
+        self.driver.execute(f"DELETE FROM migrund_history WHERE version = {self.p}", (version,))
+        self.driver.execute(
+            "INSERT INTO migrund_rollbacks (version, name, rolled_back_at, rolled_back_by, how)"
+            f" VALUES ({', '.join([self.p] * 5)})",
+            (version, name, utc_now(), actor(), how),
+        )
+
+    def set_dirty(self, version: int, direction: str, step: int) -> None:
+        """Record that ``step`` of ``version`` is about to run outside a transaction."""
+        with self.driver.transaction():
+            self.driver.execute("DELETE FROM migrund_dirty")
+            self.driver.execute(
+                "INSERT INTO migrund_dirty (version, direction, step, started_at, started_by)"
+                f" VALUES ({', '.join([self.p] * 5)})",
+                (version, direction, step, utc_now(), actor()),
+            )
+
+    def clear_dirty(self) -> None:
+        """Remove the dirty marker (inside the caller's transaction)."""
+        self.driver.execute("DELETE FROM migrund_dirty")
+
+
+def stored_files(body: Mapping[str, Any]) -> dict[str, str]:
+    """The files of a stored body, the migration file first."""
+    return dict(body.get("files", {}))

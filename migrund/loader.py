@@ -1,0 +1,316 @@
+"""Migrations folder -> files (scan) -> validated definitions (define).
+
+``scan`` reads each file once and checksums it with its hooks; ``define`` parses and
+validates one file into a ``Migration``. Files whose checksum matches the history were
+valid when applied and are only parsed when one of their steps is needed.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional
+
+from . import hooks
+from .model import Migration, SourceFile, Step
+from .yamlsafe import YamlProblem, load_yaml
+
+FILE_NAME = re.compile(r"^(?P<date>\d{8})_?(?P<time>\d{6})_(?P<name>[A-Za-z0-9_]+)\.(?P<ext>yaml|yml|py)$")
+_VALID_FORMS = re.compile(r"^(\d{14}|\d{8}_\d{6})_")
+_LOOKS_LIKE_MIGRATION = re.compile(r"^\d.*\.(yaml|yml|py)$")
+_IGNORED = re.compile(r"^(\..*|.*~|.*\.swp|.*\.tmp|#.*#)$")
+_PY_META = {
+    "VERSION": int,
+    "DESCRIPTION": str,
+    "DEPENDENCIES": list,
+    "DATA_DESTRUCTIVE": bool,
+    "RISKY": bool,
+    "TRANSACTION": bool,
+}
+
+
+@dataclass
+class Scan:
+    """What the migrations folder holds: files by version, warnings, and folder-level problems."""
+
+    folder: Path
+    files: dict[int, SourceFile] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def display(path: Path) -> str:
+    """A path as users should see it: relative to the working folder when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def scan(folder: Path) -> Scan:
+    """Read the top level of ``folder``: names, versions, bytes, hooks and checksums."""
+    result = Scan(folder)
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except FileNotFoundError:
+        result.problems.append(f"migrations folder {display(folder)} does not exist")
+        return result
+    except OSError as exc:
+        result.problems.append(f"migrations folder {display(folder)} cannot be read: {exc.strerror}")
+        return result
+    hook_cache: dict[str, Optional[bytes]] = {}
+    names: dict[int, str] = {}
+    for entry in entries:
+        name = entry.name
+        if _IGNORED.match(name) or entry.is_dir():
+            continue
+        match = FILE_NAME.match(name)
+        shown = display(folder / name)
+        if not match or not _VALID_FORMS.match(name):
+            if _LOOKS_LIKE_MIGRATION.match(name):
+                result.problems.append(
+                    f"{shown}: bad version in the file name; use YYYYMMDDHHMMSS_name or YYYYMMDD_HHMMSS_name"
+                )
+            else:
+                result.warnings.append(f"{shown}: ignored, the name is not VERSION_name.yaml|yml|py")
+            continue
+        version = int(match["date"] + match["time"])
+        if version == 0:
+            result.problems.append(f"{shown}: version 0 is reserved for the empty database")
+            continue
+        if version in names:
+            result.problems.append(
+                f"{shown}: version {version} is also used by {display(folder / names[version])}"
+            )
+            continue
+        try:
+            data = Path(entry.path).read_bytes()
+            text = data.decode("utf-8")
+        except OSError as exc:
+            result.problems.append(f"{shown}: cannot be read: {exc.strerror}")
+            continue
+        except UnicodeDecodeError:
+            result.problems.append(f"{shown}: is not UTF-8 text")
+            continue
+        names[version] = name
+        kind = "py" if match["ext"] == "py" else "yaml"
+        refs = _hook_references(data, text) if kind == "yaml" else ()
+        digest = hashlib.sha256(data)
+        body = {name: text}
+        for ref in refs:
+            content = _read_hook(folder, ref, hook_cache)
+            if content is not None:
+                digest.update(content)
+                body[ref] = content.decode("utf-8", "replace")
+        result.files[version] = SourceFile(
+            version=version,
+            name=match["name"],
+            filename=name,
+            kind=kind,
+            data=data,
+            hooks=tuple(refs),
+            checksum=digest.hexdigest(),
+            body=body,
+        )
+    result.files = dict(sorted(result.files.items()))
+    return result
+
+
+def _hook_references(data: bytes, text: str) -> tuple[str, ...]:
+    # Without the word "python" and without backslash escapes, no key can spell it:
+    # such a file has no hooks, and is not parsed here at all.
+    if b"python" not in data and b"\\" not in data:
+        return ()
+    try:
+        doc = load_yaml(text)
+    except YamlProblem:
+        return ()
+    refs: list[str] = []
+    if isinstance(doc, dict):
+        for direction in ("up", "down"):
+            steps = doc.get(direction)
+            for step in steps if isinstance(steps, list) else ():
+                if isinstance(step, dict) and isinstance(step.get("python"), str):
+                    path, _ = hooks.split_reference(step["python"])
+                    if path not in refs:
+                        refs.append(path)
+    return tuple(refs)
+
+
+def _read_hook(folder: Path, ref: str, cache: dict[str, Optional[bytes]]) -> Optional[bytes]:
+    if ref not in cache:
+        try:
+            cache[ref] = hooks.resolve(folder, ref).read_bytes()
+        except (hooks.HookPathError, OSError):
+            cache[ref] = None  # reported by define()
+    return cache[ref]
+
+
+def define(
+    source: SourceFile,
+    folder: Path,
+    dialect: str,
+    known_versions: Iterable[int],
+    *,
+    validate: bool = True,
+    problems: list[str],
+) -> Optional[Migration]:
+    """Parse and (with ``validate``) check one file; append its problems; None when invalid."""
+    shown = display(folder / source.filename)
+    found: list[str] = []
+    text = source.body[source.filename]
+    if source.kind == "py":
+        migration = _define_module(source, text, found)
+    else:
+        migration = _define_yaml(source, text, folder, dialect, found, validate)
+    if migration is not None and validate:
+        known = set(known_versions)
+        for dep in migration.dependencies:
+            if dep >= migration.version:
+                found.append(f"dependencies: {dep} is not lower than this migration's version {migration.version}")
+            elif dep not in known:
+                found.append(f"dependencies: {migration.version} depends on {dep}, which is neither a file nor applied")
+    problems.extend(f"{shown}: {p}" for p in found)
+    return None if found else migration
+
+
+def _define_yaml(
+    source: SourceFile, text: str, folder: Path, dialect: str, found: list[str], validate: bool
+) -> Optional[Migration]:
+    try:
+        doc = load_yaml(text)
+    except YamlProblem as exc:
+        found.append(str(exc))
+        return None
+    if not isinstance(doc, dict):
+        found.append("the top level must be a mapping with at least the key up")
+        return None
+    if validate:
+        from .validate import line_of, schema_problems
+
+        schema_found = schema_problems("migration", doc, text=text)
+        if schema_found:
+            found.extend(schema_found)
+            return None
+        if doc.get("version", source.version) != source.version:
+            found.append(
+                f"version: {doc['version']} differs from the file name's version {source.version}"
+                f" (line {line_of(text, ['version'])})"
+            )
+        for direction in ("up", "down"):
+            for index, step in enumerate(doc.get(direction) or ()):
+                _check_step(step, [direction, index], text, folder, dialect, found)
+        if found:
+            return None
+    return Migration(
+        version=source.version,
+        name=source.name,
+        filename=source.filename,
+        kind="yaml",
+        description=doc.get("description", ""),
+        dependencies=tuple(doc.get("dependencies", ())),
+        data_destructive=doc.get("data_destructive", False),
+        risky=doc.get("risky", False),
+        transaction=doc.get("transaction", True),
+        up=_steps(doc["up"]),
+        down=_steps(doc["down"]) if doc.get("down") else None,
+        checksum=source.checksum,
+        body=source.body,
+    )
+
+
+def _steps(raw: list[Mapping[str, Any]]) -> tuple[Step, ...]:
+    steps = []
+    for item in raw:
+        if "sql" in item:
+            steps.append(Step("sql", sql=item["sql"]))
+        else:
+            path, function = hooks.split_reference(item["python"])
+            steps.append(Step("python", path=path, function=function))
+    return tuple(steps)
+
+
+def _check_step(step: Mapping[str, Any], where: list, text: str, folder: Path, dialect: str, found: list[str]) -> None:
+    from .validate import format_path, line_of
+
+    sql = step.get("sql")
+    if isinstance(sql, dict) and dialect not in sql and "default" not in sql:
+        path = where + ["sql"]
+        found.append(
+            f"{format_path(path)}: no SQL for dialect {dialect} and no default (line {line_of(text, path)})"
+        )
+    reference = step.get("python")
+    if reference is None:
+        return
+    path, function = hooks.split_reference(reference)
+    line = line_of(text, where + ["python"])
+    label = f"{format_path(where + ['python'])}"
+    try:
+        hook_file = hooks.resolve(folder, path)
+        functions = hooks.defined_functions(hook_file.read_text(encoding="utf-8"), str(hook_file))
+    except hooks.HookPathError as exc:
+        found.append(f"{label}: {exc} (line {line})")
+        return
+    except (SyntaxError, UnicodeDecodeError, OSError) as exc:
+        found.append(f"{label}: hook file {path} cannot be read as Python: {exc} (line {line})")
+        return
+    if function not in functions:
+        found.append(f"{label}: hook file {path} defines no function {function}() (line {line})")
+
+
+def _define_module(source: SourceFile, text: str, found: list[str]) -> Optional[Migration]:
+    import ast
+
+    try:
+        tree = ast.parse(text, filename=source.filename)
+    except SyntaxError as exc:
+        found.append(f"syntax error at line {exc.lineno}: {exc.msg}")
+        return None
+    meta: dict[str, Any] = {}
+    functions: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.add(node.name)
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id in _PY_META:
+                value_node = node.value
+                try:
+                    value = ast.literal_eval(value_node) if value_node is not None else None
+                except ValueError:
+                    found.append(f"{target.id} (line {node.lineno}) must be a literal")
+                    continue
+                expected = _PY_META[target.id]
+                if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+                    found.append(f"{target.id} (line {node.lineno}) must be a {expected.__name__}")
+                    continue
+                if target.id == "DEPENDENCIES" and not all(
+                    isinstance(d, int) and not isinstance(d, bool) for d in value
+                ):
+                    found.append(f"DEPENDENCIES (line {node.lineno}) must be a list of integer versions")
+                    continue
+                meta[target.id] = value
+    if "up" not in functions:
+        found.append("defines no function up(conn, ctx)")
+    if "VERSION" in meta and meta["VERSION"] != source.version:
+        found.append(f"VERSION {meta['VERSION']} differs from the file name's version {source.version}")
+    if found:
+        return None
+    return Migration(
+        version=source.version,
+        name=source.name,
+        filename=source.filename,
+        kind="py",
+        description=meta.get("DESCRIPTION", ""),
+        dependencies=tuple(meta.get("DEPENDENCIES", ())),
+        data_destructive=meta.get("DATA_DESTRUCTIVE", False),
+        risky=meta.get("RISKY", False),
+        transaction=meta.get("TRANSACTION", True),
+        up=(Step("module", path=source.filename, function="up"),),
+        down=(Step("module", path=source.filename, function="down"),) if "down" in functions else None,
+        checksum=source.checksum,
+        body=source.body,
+    )

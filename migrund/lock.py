@@ -1,0 +1,85 @@
+"""The run lock: a local file lock, plus the database's advisory lock where the driver has one."""
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+from .errors import LockTimeout, Refused
+
+
+def _holder_text() -> str:
+    return f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
+
+
+class FileLock:
+    """``lock.path`` held through the ``filelock`` package; names its holder to waiters."""
+
+    def __init__(self, path: Path, timeout: float, on_wait: Optional[Callable[[str], None]] = None) -> None:
+        self.path = path
+        self.timeout = timeout
+        self.on_wait = on_wait
+        self._lock = None
+
+    def holder(self) -> str:
+        """Who holds the lock, as its holder wrote it, or ``unknown``."""
+        try:
+            text = self.path.read_text(encoding="utf-8").strip()
+        except OSError:
+            text = ""
+        return text or "an unknown process"
+
+    def is_held_elsewhere(self) -> bool:
+        """Whether another process holds the lock right now (probe without waiting)."""
+        if self._lock is not None:
+            return False
+        if not self.path.exists():
+            return False
+        import filelock
+
+        probe = filelock.FileLock(str(self.path))
+        try:
+            probe.acquire(timeout=0)
+        except filelock.Timeout:
+            return True
+        except OSError:
+            return False
+        probe.release()
+        return False
+
+    def acquire(self, deadline: float) -> None:
+        """Take the lock, waiting until ``deadline`` (a ``time.monotonic()`` value)."""
+        import filelock
+
+        if self.path.is_symlink():
+            raise Refused(f"lock path {self.path} is a symbolic link; point lock.path at a plain file")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(self.path))
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            if self.on_wait:
+                self.on_wait(f"waiting for the lock {self.path}, held by {self.holder()}")
+            try:
+                lock.acquire(timeout=max(deadline - time.monotonic(), 0), poll_interval=0.05)
+            except filelock.Timeout:
+                raise LockTimeout(
+                    f"the lock {self.path} is held by {self.holder()}; gave up after {self.timeout:g} s"
+                ) from None
+        self._lock = lock
+        # The lock file is never truncated by contenders, so it can name its holder.
+        with open(self.path, "w", encoding="utf-8") as handle:
+            handle.write(_holder_text() + "\n")
+
+    def release(self) -> None:
+        """Release the lock if held."""
+        if self._lock is not None:
+            try:
+                with open(self.path, "w", encoding="utf-8"):
+                    pass
+            except OSError:
+                pass
+            self._lock.release()
+            self._lock = None

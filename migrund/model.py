@@ -1,0 +1,125 @@
+"""The vocabulary shared by every module: frozen values, no I/O."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Mapping, Optional, Union
+
+Direction = Literal["up", "down"]
+DIALECTS = ("sqlite", "postgresql", "mysql")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a migration: SQL (plain or per dialect), a hook, or a module function."""
+
+    kind: Literal["sql", "python", "module"]
+    sql: Union[str, Mapping[str, str], None] = None
+    path: str = ""  # hook: relative to the migrations folder; module: the migration file name
+    function: str = ""
+
+    def sql_for(self, dialect: str) -> str:
+        """The SQL text this step runs on ``dialect`` (per-dialect maps fall back to ``default``)."""
+        if isinstance(self.sql, str):
+            return self.sql
+        assert self.sql is not None
+        return self.sql.get(dialect, self.sql.get("default", ""))
+
+    def describe(self) -> str:
+        """A short human label for the step."""
+        if self.kind == "sql":
+            return "sql"
+        return f"python {self.path}:{self.function}"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A migration file as found on disk: identity, bytes read once, and checksum."""
+
+    version: int
+    name: str
+    filename: str
+    kind: Literal["yaml", "py"]
+    data: bytes
+    hooks: tuple[str, ...]  # relative hook paths, order of first reference
+    checksum: str
+    body: Mapping[str, str]  # relative path -> text, the migration file first
+
+
+@dataclass(frozen=True)
+class Migration:
+    """A fully read and validated migration definition."""
+
+    version: int
+    name: str
+    filename: str
+    kind: Literal["yaml", "py"]
+    description: str
+    dependencies: tuple[int, ...]
+    data_destructive: bool
+    risky: bool
+    transaction: bool
+    up: tuple[Step, ...]
+    down: Optional[tuple[Step, ...]]
+    checksum: str
+    body: Mapping[str, str] = field(repr=False)
+
+    def steps(self, direction: Direction) -> tuple[Step, ...]:
+        """The steps run in ``direction`` (empty for an irreversible migration going down)."""
+        if direction == "up":
+            return self.up
+        return self.down or ()
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One row of ``migrund_history`` (the stored body is fetched separately)."""
+
+    version: int
+    name: str
+    checksum: str
+    applied_at: str
+    execution_ms: int
+    seq: int
+
+
+@dataclass(frozen=True)
+class DirtyMarker:
+    """A non-transactional migration that started and did not finish (SPEC 5.3)."""
+
+    version: int
+    direction: Direction
+    step: int
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """One migration to run in one direction."""
+
+    version: int
+    name: str
+    direction: Direction
+
+    def as_json(self) -> dict:
+        """The SPEC's JSON shape of a step."""
+        return {"version": self.version, "name": self.name, "direction": self.direction}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What reaching ``to_version`` from ``from_version`` runs, in order."""
+
+    from_version: int
+    to_version: int
+    steps: tuple[PlannedStep, ...]
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the runner did, for the CLI to print, the daemon to log, tests to collect."""
+
+    kind: Literal["start", "done", "backup", "warning"]
+    version: int = 0
+    name: str = ""
+    direction: Direction = "up"
+    ms: int = 0
+    message: str = ""

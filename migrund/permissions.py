@@ -1,0 +1,78 @@
+"""SPEC 8: as root, refuse config and migration files others could change (strict_permissions)."""
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Iterable
+
+from .config import Settings
+from .errors import Refused
+
+
+def _applies(settings: Settings) -> bool:
+    return settings.safety.strict_permissions and hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _judge(path: Path) -> None:
+    try:
+        info = path.stat()  # symlinks are judged by their target
+    except OSError:
+        return  # a missing path is reported by whoever reads it
+    problem = None
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        problem = "is group- or world-writable"
+    elif info.st_uid not in (0, os.geteuid()):
+        problem = f"is owned by another user (uid {info.st_uid})"
+    if problem:
+        raise Refused(
+            f"{path} {problem}; fix its permissions, or set safety.strict_permissions: false to accept it"
+        )
+
+
+def _between(root: Path, path: Path) -> Iterable[Path]:
+    """Folders strictly between ``root`` and ``path``."""
+    try:
+        relative = path.parent.resolve().relative_to(root.resolve())
+    except ValueError:
+        return []
+    folders = []
+    current = root.resolve()
+    for part in relative.parts:
+        current = current / part
+        folders.append(current)
+    return folders
+
+
+def check_project(settings: Settings) -> None:
+    """The config file, the migrations folder and every file at its top level."""
+    if not _applies(settings):
+        return
+    if settings.source is not None:
+        _judge(settings.source)
+    folder = settings.migrations_dir
+    _judge(folder)
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(".") and not entry.is_dir():
+            _judge(Path(entry.path))
+
+
+def check_hooks(settings: Settings, found) -> None:
+    """Every referenced hook file and the folders leading to it."""
+    if not _applies(settings):
+        return
+    folder = settings.migrations_dir
+    seen: set[str] = set()
+    for source in found.files.values():
+        for ref in source.hooks:
+            if ref in seen:
+                continue
+            seen.add(ref)
+            target = folder / ref
+            for between in _between(folder, target):
+                _judge(between)
+            _judge(target)

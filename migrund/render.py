@@ -1,0 +1,112 @@
+"""Plain-text renderings of command results for people (JSON is the machine's form)."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def _versions(values: list) -> str:
+    return ", ".join(str(v) for v in values) if values else "-"
+
+
+def text(command: str, doc: Any) -> str:
+    """The text a person sees for ``command``'s result ``doc``."""
+    render = _RENDERERS.get(command)
+    return render(doc) if render else ""
+
+
+def _status(doc: dict) -> str:
+    dirty = doc["dirty"]
+    daemon = doc.get("daemon")
+    lines = [
+        f"database  {doc.get('database', '')}",
+        f"current   {doc['current_version']}",
+        f"target    {doc['target_version']}" + (" (latest)" if doc.get("target") == "latest" else ""),
+        f"applied   {len(doc['applied'])}",
+        f"pending   {len(doc['pending'])}" + (f": {_versions(doc['pending'])}" if doc["pending"] else ""),
+        f"modified  {_versions(doc['modified'])}",
+        f"missing   {_versions(doc['missing'])}",
+        "dirty     " + ("no" if dirty is None else f"yes: {dirty['version']} {dirty['direction']} step {dirty['step']} (run `migrund repair`)"),
+        "daemon    " + ("not running" if daemon is None else f"{daemon.get('state')} (pid {daemon.get('pid')})" + (f": {daemon['last_error']}" if daemon.get("last_error") else "")),
+    ]
+    return "\n".join(lines)
+
+
+def _plan(doc: dict) -> str:
+    steps = doc["steps"]
+    head = f"from {doc['from_version']} to {doc['to_version']}: " + (f"{len(steps)} migration(s)" if steps else "nothing to do")
+    lines = [head]
+    details = {d["version"]: d for d in doc.get("details", [])}
+    for step in steps:
+        detail = details.get(step["version"], {})
+        label = f" - {detail['description']}" if detail.get("description") else ""
+        lines.append(f"{step['direction']:>4} {step['version']} {step['name']}{label}")
+        for number, item in enumerate(detail.get("steps", []), 1):
+            if item["kind"] == "sql":
+                lines.append(f"       {number}. sql:")
+                lines.extend(f"          {line}" for line in item["sql"].rstrip().splitlines())
+            else:
+                lines.append(f"       {number}. python {item['call']}")
+    return "\n".join(lines)
+
+
+def _run(doc: dict) -> str:
+    if doc.get("dry_run"):
+        return _plan(doc)
+    steps = doc["steps"]
+    if not steps:
+        return f"nothing to do: the database is at {doc['to_version']}"
+    ups = sum(1 for s in steps if s["direction"] == "up")
+    downs = len(steps) - ups
+    parts = [f"{ups} applied"] if ups else []
+    parts += [f"{downs} rolled back"] if downs else []
+    return f"{', '.join(parts)}; the database is at {doc['to_version']}"
+
+
+def _history(rows: list) -> str:
+    if not rows:
+        return "no entries"
+    if rows and "rolled_back_at" in rows[0]:
+        return "\n".join(f"{r['version']}  {r['rolled_back_at']}  {r['name']}" for r in rows)
+    return "\n".join(f"{r['version']}  {r['applied_at']}  {r['execution_ms']:>6} ms  {r['name']}" for r in rows)
+
+
+def _safety(doc: dict) -> str:
+    head = f"{doc['version']} {doc['name']}: " + ("safe to roll back" if doc["safe"] else f"not safe: {doc['warning']}")
+    return head + (f"\n{doc['diff']}" if doc.get("diff") else "")
+
+
+def _verify(doc: dict) -> str:
+    if doc["ok"]:
+        return "all applied migrations match their files"
+    lines = [f"modified: {_versions(doc['modified'])}", f"missing:  {_versions(doc['missing'])}"]
+    lines.extend(doc["diffs"].values())
+    return "\n".join(lines)
+
+
+def _validate(doc: dict) -> str:
+    return f"ok: {doc['migrations']} migration file(s) valid"
+
+
+def _init(doc: dict) -> str:
+    lines = [f"created {p}" for p in doc["created"]]
+    lines += [f"kept    {p} (already there)" for p in doc["kept"]]
+    return "\n".join(lines)
+
+
+def _new(path: Any) -> str:
+    return str(path)
+
+
+_RENDERERS = {
+    "status": _status,
+    "plan": _plan,
+    "apply": _run,
+    "rollback": _run,
+    "reconcile": _run,
+    "history": _history,
+    "check-safety": _safety,
+    "verify": _verify,
+    "validate": _validate,
+    "init": _init,
+    "new": _new,
+}

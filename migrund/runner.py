@@ -1,0 +1,162 @@
+"""The one place that changes the database: runs migrations, writes history, keeps dirty markers."""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from . import hooks, sql
+from .drivers.base import Driver
+from .errors import StatementFailed, StepFailed, shorten
+from .history import History
+from .model import Direction, Event, Migration, Step
+
+EventSink = Callable[[Event], None]
+log = logging.getLogger("migrund")
+
+
+class Runner:
+    """Executes migrations through a driver; it never prints, it emits ``Event``s."""
+
+    def __init__(
+        self,
+        driver: Driver,
+        history: History,
+        *,
+        config: Mapping[str, Any],
+        on_event: EventSink,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.driver = driver
+        self.history = history
+        self.config = config
+        self.on_event = on_event
+        self.should_stop = should_stop
+
+    def apply(
+        self,
+        migrations: Sequence[Migration],
+        *,
+        atomic: bool = False,
+        before_risky: Optional[Callable[[Migration], Path]] = None,
+    ) -> list[int]:
+        """Apply ``migrations`` in order; on failure raise ``StepFailed`` with ``done`` set."""
+        return self._run(migrations, "up", atomic=atomic, before=before_risky)
+
+    def rollback(self, migrations: Sequence[Migration], *, how: str = "rollback") -> list[int]:
+        """Run the ``down`` of each migration in order, removing its history row."""
+        return self._run(migrations, "down", atomic=False, before=None, how=how)
+
+    def _run(
+        self,
+        migrations: Sequence[Migration],
+        direction: Direction,
+        *,
+        atomic: bool,
+        before: Optional[Callable[[Migration], Path]],
+        how: str = "rollback",
+    ) -> list[int]:
+        done: list[int] = []
+        if atomic:
+            self.driver.begin()
+        try:
+            for migration in migrations:
+                if self.should_stop():
+                    break
+                backup = before(migration) if before and migration.risky else None
+                self.on_event(Event("start", migration.version, migration.name, direction))
+                started = time.perf_counter()
+                try:
+                    self._one(migration, direction, in_transaction=atomic, how=how, started=started)
+                except StepFailed as exc:
+                    if backup is not None:
+                        exc.message += f"; the backup taken before it is {backup}"
+                        exc.args = (exc.message,)
+                    raise
+                ms = int((time.perf_counter() - started) * 1000)
+                done.append(migration.version)
+                self.on_event(Event("done", migration.version, migration.name, direction, ms=ms))
+            if atomic:
+                self.driver.commit()
+        except StepFailed as exc:
+            if atomic:
+                self.driver.rollback()
+                done = []
+            exc.done = done  # type: ignore[attr-defined]
+            raise
+        return done
+
+    def _one(self, migration: Migration, direction: Direction, *, in_transaction: bool, how: str, started: float) -> None:
+        steps = migration.steps(direction)
+
+        def finish() -> None:
+            if direction == "up":
+                self.history.record_applied(migration, int((time.perf_counter() - started) * 1000))
+            else:
+                self.history.record_rolled_back(migration.version, migration.name, how)
+
+        if in_transaction:
+            self._steps(migration, direction, steps)
+            finish()
+        elif migration.transaction and self.driver.transactional_ddl:
+            self.driver.begin()
+            try:
+                self._steps(migration, direction, steps)
+                finish()
+            except BaseException:
+                self.driver.rollback()
+                raise
+            self.driver.commit()
+        else:
+            # SPEC 5.3: a marker before each step; marker cleared with the history row.
+            for index, step in enumerate(steps, 1):
+                self.history.set_dirty(migration.version, direction, index)
+                try:
+                    self._step(migration, direction, index, step)
+                except StepFailed as exc:
+                    exc.message += (
+                        f"; the database is now dirty at {migration.version} step {index}:"
+                        f" fix it by hand, then run `migrund repair {migration.version} --applied` or `--rolled-back`"
+                    )
+                    exc.args = (exc.message,)
+                    raise
+            with self.driver.transaction():
+                self.history.clear_dirty()
+                finish()
+
+    def _steps(self, migration: Migration, direction: Direction, steps: Sequence[Step]) -> None:
+        for index, step in enumerate(steps, 1):
+            self._step(migration, direction, index, step)
+
+    def _step(self, migration: Migration, direction: Direction, index: int, step: Step) -> None:
+        where = f"migration {migration.version} ({migration.name}) {direction} step {index}"
+        if step.kind == "sql":
+            for statement in sql.split(step.sql_for(self.driver.dialect), self.driver.dialect):
+                try:
+                    self.driver.execute(statement)
+                except StatementFailed as exc:
+                    raise StepFailed(
+                        f"{where} failed: {exc.db_message}; statement: {shorten(statement, 200)}",
+                        version=migration.version,
+                        step=index,
+                    ) from exc
+            return
+        ctx = hooks.Context(
+            dialect=self.driver.dialect,
+            version=migration.version,
+            name=migration.name,
+            direction=direction,
+            config=self.config,
+            log=log.getChild("hook"),
+        )
+        try:
+            function = hooks.load_function(migration.body[step.path], step.path, step.function)
+            function(self.driver.dbapi_connection(), ctx)
+        except Exception as exc:  # a hook may raise anything; it is reported, not propagated raw
+            raise StepFailed(
+                f"{where} failed: {step.path}:{step.function}() raised {type(exc).__name__}: {exc}",
+                version=migration.version,
+                step=index,
+            ) from exc
+

@@ -1,0 +1,90 @@
+"""``init`` and ``new``: files written from the templates shipped in the package."""
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+from .errors import InvalidInput, OperationFailed
+from .loader import FILE_NAME, display
+
+_TEMPLATES = Path(__file__).with_name("templates")
+_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def _template(name: str) -> str:
+    return (_TEMPLATES / name).read_text(encoding="utf-8")
+
+
+def _write_new(path: Path, text: str) -> None:
+    try:
+        with open(path, "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise OperationFailed(f"cannot write {display(path)}: {exc.strerror}") from exc
+
+
+def init(folder: Path) -> dict[str, Any]:
+    """Scaffold a project in ``folder``; never overwrite anything."""
+    created: list[str] = []
+    kept: list[str] = []
+    config = folder / "config" / "migrund.yaml"
+    migrations = folder / "migrations"
+    backups = folder / "backups"
+    try:
+        for made in (config.parent, migrations):
+            made.mkdir(parents=True, exist_ok=True)
+        if backups.exists():
+            kept.append(display(backups))
+        else:
+            backups.mkdir(mode=0o700, parents=True)
+            created.append(display(backups))
+    except OSError as exc:
+        raise OperationFailed(f"cannot create folders in {display(folder)}: {exc.strerror}") from exc
+    if config.exists():
+        kept.append(display(config))
+    else:
+        _write_new(config, _template("migrund.yaml"))
+        created.append(display(config))
+    if any(FILE_NAME.match(p.name) for p in migrations.iterdir()):
+        kept.append(display(migrations))
+    else:
+        example = migrations / f"{_now().strftime('%Y%m%d%H%M%S')}_create_notes.yaml"
+        _write_new(example, _template("example_migration.yaml"))
+        created.append(display(example))
+    return {"created": created, "kept": kept}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_migration(settings: Settings, name: str, description: str, *, python: bool = False) -> Path:
+    """Write a migration named ``name`` with the current UTC time as version; return its path."""
+    if not _NAME.match(name):
+        raise InvalidInput(f"migration name {name!r} may hold only letters, digits and underscores")
+    folder = settings.migrations_dir
+    if not folder.is_dir():
+        raise InvalidInput(f"migrations folder {display(folder)} does not exist; run `migrund init`")
+    taken = set()
+    for entry in os.listdir(folder):
+        match = FILE_NAME.match(entry)
+        if match:
+            taken.add(match["date"] + match["time"])
+    moment = _now().replace(microsecond=0)
+    while moment.strftime("%Y%m%d%H%M%S") in taken:
+        moment += timedelta(seconds=1)
+    version = moment.strftime("%Y%m%d%H%M%S")
+    description = description or name.replace("_", " ")
+    if python:
+        path = folder / f"{version}_{name}.py"
+        text = _template("migration.py").format(description=json.dumps(description), description_doc=description.replace('"""', "'''"))
+    else:
+        path = folder / f"{version}_{name}.yaml"
+        text = _template("migration.yaml").format(description=json.dumps(description))
+    _write_new(path, text)
+    return path

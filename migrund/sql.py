@@ -1,0 +1,149 @@
+"""Splitting a ``sql`` step into statements, per dialect.
+
+The splitter understands what can hide a semicolon: quoted strings and identifiers,
+comments, PostgreSQL dollar quoting and E'' strings, MySQL backslash escapes, and compound
+bodies (SQLite triggers; MySQL procedures, functions, triggers and events; PostgreSQL
+BEGIN ATOMIC) whose inner semicolons belong to one statement.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_COMMON = r"""
+ (?P<ws>\s+)
+|(?P<line>{line})
+|(?P<block>/\*)
+|(?P<str>{strings})
+|(?P<dq>"(?:[^"{dq_escape}]|""{dq_more})*"?)
+|(?P<bt>`(?:[^`]|``)*`?)
+{extra}
+|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)
+|(?P<semi>;)
+|(?P<other>[0-9]+|.)
+"""
+
+_COMPOUND_KINDS = {
+    "sqlite": {"TRIGGER"},
+    "mysql": {"TRIGGER", "PROCEDURE", "FUNCTION", "EVENT"},
+    "postgresql": {"FUNCTION", "PROCEDURE"},
+}
+# MySQL flow-control statements that end with END <keyword>.
+_MYSQL_BLOCKS = {"IF", "LOOP", "WHILE", "REPEAT"}
+_MYSQL_STATEMENT_START = {";", "BEGIN", "THEN", "ELSE", "DO", "LOOP", "REPEAT", ":"}
+
+
+@lru_cache(maxsize=None)
+def _lexer(dialect: str) -> re.Pattern:
+    if dialect == "mysql":
+        spec = _COMMON.format(
+            line=r"--(?=\s|$)[^\n]*|\#[^\n]*",
+            strings=r"'(?:[^'\\]|\\.|'')*'?",
+            dq_escape="\\\\",
+            dq_more=r"|\\.",
+            extra="",
+        )
+    elif dialect == "postgresql":
+        spec = _COMMON.format(
+            line=r"--[^\n]*",
+            strings=r"[Ee]'(?:[^'\\]|\\.|'')*'?|'(?:[^']|'')*'?",
+            dq_escape="",
+            dq_more="",
+            extra=r"|(?P<dollar>\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$)",
+        )
+    else:
+        spec = _COMMON.format(
+            line=r"--[^\n]*",
+            strings=r"'(?:[^']|'')*'?",
+            dq_escape="",
+            dq_more="",
+            extra=r"|(?P<br>\[[^\]]*\]?)",
+        )
+    return re.compile(spec, re.VERBOSE | re.DOTALL)
+
+
+def split(text: str, dialect: str) -> list[str]:
+    """Split ``text`` into the statements to run, in order, without empty or comment-only ones."""
+    lexer = _lexer(dialect)
+    kinds = _COMPOUND_KINDS.get(dialect, set())
+    statements: list[str] = []
+    start = 0
+    pos = 0
+    length = len(text)
+    head: list[str] = []  # first words of the statement, to recognise compound ones
+    compound = False
+    depth = 0
+    content = False  # anything but whitespace and comments so far
+    prev = ";"  # previous significant token, upper-cased
+    after_end = False
+    while pos < length:
+        match = lexer.match(text, pos)
+        assert match is not None  # the lexer's last branch matches any character
+        kind = match.lastgroup
+        end = match.end()
+        if kind == "ws" or kind == "line":
+            pos = end
+            continue
+        if kind == "block":
+            comment_end = _block_comment_end(text, pos, nested=dialect == "postgresql")
+            if dialect == "mysql" and text.startswith("/*!", pos):
+                # MySQL runs the text of /*! ... */ comments: it is content, not a comment.
+                if not content:
+                    start, content = pos, True
+            pos = comment_end
+            continue
+        if kind == "dollar":
+            tag = match.group()
+            close = text.find(tag, end)
+            end = length if close < 0 else close + len(tag)
+        if kind == "semi" and depth == 0:
+            if content:
+                statements.append(text[start:pos].strip())
+            start = end
+            head, compound, content, prev, after_end = [], False, False, ";", False
+            pos = end
+            continue
+        if not content:
+            start, content = pos, True
+        if kind == "word":
+            word = match.group().upper()
+            if len(head) < 8:
+                head.append(word)
+                if head[0] == "CREATE" and word in kinds:
+                    compound = True
+            if compound:
+                if after_end and word in _MYSQL_BLOCKS | {"CASE"}:
+                    pass  # END IF, END LOOP, ...: closes, opens nothing
+                elif word == "END":
+                    depth = max(depth - 1, 0)
+                elif word in ("BEGIN", "CASE"):
+                    depth += 1
+                elif dialect == "mysql" and word in _MYSQL_BLOCKS and depth > 0 and prev in _MYSQL_STATEMENT_START:
+                    depth += 1
+                after_end = word == "END"
+            prev = word
+        else:
+            prev = match.group() if kind in ("semi", "other") else kind
+            after_end = False
+        pos = end
+    if content:
+        statements.append(text[start:].strip())
+    return statements
+
+
+def _block_comment_end(text: str, pos: int, *, nested: bool) -> int:
+    depth = 0
+    length = len(text)
+    while pos < length:
+        if text.startswith("/*", pos):
+            depth = depth + 1 if nested or depth == 0 else depth
+            pos += 2
+        elif text.startswith("*/", pos):
+            depth -= 1
+            pos += 2
+            if depth == 0:
+                return pos
+        else:
+            nxt = min((i for i in (text.find("/*", pos), text.find("*/", pos)) if i >= 0), default=length)
+            pos = nxt
+    return length

@@ -1,0 +1,123 @@
+"""JSON Schema checks of config and migration documents, every problem with key path and line.
+
+jsonschema costs about 100 ms to import, so a document that validated once is remembered
+by the SHA-256 of the schema and of its canonical JSON form; unchanged files and configs
+then skip the import altogether (see README, "Performance").
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import paths
+
+_SCHEMA_DIR = Path(__file__).with_name("schemas")
+
+
+@lru_cache(maxsize=None)
+def schema_bytes(name: str) -> bytes:
+    """The raw bytes of a shipped schema (``config`` or ``migration``)."""
+    return (_SCHEMA_DIR / f"{name}.schema.json").read_bytes()
+
+
+def _cache_key(name: str, instance: Any) -> str:
+    digest = hashlib.sha256(schema_bytes(name))
+    digest.update(json.dumps(instance, sort_keys=True, default=repr).encode())
+    return digest.hexdigest()
+
+
+def _cache_dir() -> Path:
+    return paths.state_dir() / "schema-ok"
+
+
+def _known_valid(key: str) -> bool:
+    try:
+        return (_cache_dir() / key).exists()
+    except OSError:
+        return False
+
+
+def _remember_valid(key: str) -> None:
+    # A cache is an optimisation: a state folder we cannot write only costs time.
+    try:
+        folder = _cache_dir()
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (folder / key).touch()
+    except OSError:
+        pass
+
+
+def format_path(parts: Iterable[Any]) -> str:
+    """Render a JSON path like ``up[0].sql`` (``<top>`` for the document itself)."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "<top>"
+
+
+def line_of(text: str | None, parts: list[Any]) -> int | None:
+    """The 1-based line where the YAML node at ``parts`` starts, when the text gives it."""
+    if text is None:
+        return None
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except Exception:
+        return None
+    for part in parts:
+        if isinstance(node, yaml.MappingNode):
+            match = [v for k, v in node.value if getattr(k, "value", None) == str(part)]
+            if not match:
+                break
+            node = match[0]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def schema_problems(name: str, instance: Any, *, text: str | None = None) -> list[str]:
+    """Every way ``instance`` breaks schema ``name``, each as ``key.path: message (line N)``."""
+    key = _cache_key(name, instance)
+    if _known_valid(key):
+        return []
+    import jsonschema
+    from jsonschema.exceptions import best_match
+
+    schema = json.loads(schema_bytes(name))
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for error in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
+        if error.context:
+            error = best_match(error.context)
+        parts = list(error.absolute_path)
+        message = error.message
+        if error.validator == "additionalProperties":
+            extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            for extra_key in extra:
+                line = line_of(text, parts + [extra_key])
+                problems.append(_problem(parts + [extra_key], "unknown key", line))
+            continue
+        if error.validator == "minItems" and error.validator_value == 1:
+            message = "must hold at least one step" if parts and parts[-1] in ("up", "down") else "must not be empty"
+        elif error.validator in ("minProperties", "maxProperties") and error.schema.get("maxProperties") == 1:
+            message = "a step must have exactly one of the keys sql or python"
+        elif error.validator == "pattern" and error.schema.get("pattern") == "\\S":
+            message = "must not be empty"
+        problems.append(_problem(parts, message, line_of(text, parts)))
+    if not problems:
+        _remember_valid(key)
+    return problems
+
+
+def _problem(parts: list[Any], message: str, line: int | None) -> str:
+    where = f" (line {line})" if line else ""
+    return f"{format_path(parts)}: {message}{where}"

@@ -1,0 +1,52 @@
+"""Plain-YAML loading with limits: no object tags, no oversized or alias-bomb documents."""
+from __future__ import annotations
+
+from typing import Any
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_NODES = 200_000
+
+
+class YamlProblem(ValueError):
+    """The text is not acceptable YAML; the message says where."""
+
+
+def load_yaml(text: str) -> Any:
+    """Parse one YAML document with the safe loader, enforcing size and node limits."""
+    import yaml
+
+    if len(text) > MAX_BYTES:
+        raise YamlProblem(f"document is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        documents = list(yaml.load_all(text, Loader=loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise YamlProblem(f"invalid YAML{where}: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise YamlProblem("YAML nesting is too deep") from None
+    if len(documents) > 1:
+        raise YamlProblem("must hold exactly one YAML document, found several")
+    data = documents[0] if documents else None
+    _check_size(data)
+    return data
+
+
+def _check_size(data: Any) -> None:
+    # Aliases share one object, so a bomb is small in memory yet explodes when walked:
+    # walk it once with a budget, the way every later consumer would.
+    budget = MAX_NODES
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise YamlProblem(f"document has more than {MAX_NODES} nodes (an alias bomb?)")
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
