@@ -170,6 +170,9 @@ def from_mapping(
     if env_target:
         data["target"] = env_target
     where = f"config file {source}" if source else "config"
+    if env_url or env_target:
+        overridden = " and ".join(n for n, v in (("MIGRUND_DATABASE_URL", env_url), ("MIGRUND_TARGET", env_target)) if v)
+        where += f" (with {overridden} from the environment)"
     problems = schema_problems("config", data)
     if problems:
         raise ConfigError(f"{where} is invalid", details=problems)

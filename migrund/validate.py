@@ -96,6 +96,11 @@ def schema_problems(name: str, instance: Any, *, text: str | None = None) -> lis
     validator = jsonschema.Draft202012Validator(schema)
     problems = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
+        if error.context and "description" in error.schema:
+            shown = error.instance if isinstance(error.instance, (str, int, float, bool)) else type(error.instance).__name__
+            parts = list(error.absolute_path)
+            problems.append(_problem(parts, f"{shown!r} {error.schema['description']}", line_of(text, parts)))
+            continue
         if error.context:
             error = best_match(error.context)
         parts = list(error.absolute_path)

@@ -1,0 +1,21 @@
+"""Shared fixtures."""
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import Project
+
+
+@pytest.fixture
+def project(tmp_path):
+    """An empty SQLite project in a temporary folder."""
+    return Project(tmp_path / "proj")
+
+
+@pytest.fixture(autouse=True)
+def private_state(tmp_path, monkeypatch):
+    """In-process tests get their own state folder and no inherited MIGRUND_* variables."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    for name in ("MIGRUND_CONFIG", "MIGRUND_DATABASE_URL", "MIGRUND_TARGET"):
+        monkeypatch.delenv(name, raising=False)

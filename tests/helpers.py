@@ -1,0 +1,131 @@
+"""Test helpers: a throwaway project on disk and the real CLI as a subprocess."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+
+CONFIG = """\
+database:
+  url: {url}
+migrations:
+  path: ../migrations
+lock:
+  path: ../data/migrund.lock
+  timeout: {timeout}
+backup:
+  dir: ../backups
+daemon:
+  status_file: ../data/status.json
+{extra}"""
+
+
+@dataclass
+class Result:
+    """What one CLI run did."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self) -> Any:
+        """stdout parsed as the one JSON document it must be."""
+        return json.loads(self.out)
+
+
+def clean_env(state_home: Path, **extra: str) -> dict[str, str]:
+    """The environment for a CLI run: no inherited MIGRUND_* variables, a private state folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRUND_") and k != "STATE_DIRECTORY"}
+    env["XDG_STATE_HOME"] = str(state_home)
+    env["PYTHONPATH"] = str(REPO)
+    env.update(extra)
+    return env
+
+
+class Project:
+    """A project folder: config/migrund.yaml, migrations/, data/ (SQLite by default)."""
+
+    def __init__(self, root: Path, *, url: Optional[str] = None, extra: str = "", timeout: float = 5) -> None:
+        self.root = root
+        self.migrations = root / "migrations"
+        self.migrations.mkdir(parents=True, exist_ok=True)
+        (root / "config").mkdir(exist_ok=True)
+        self.db_path = root / "data" / "app.db"
+        self.url = url or "sqlite:///../data/app.db"
+        self.state_home = root / ".state"
+        self.configure(extra, timeout=timeout)
+
+    def configure(self, extra: str = "", *, timeout: float = 5) -> None:
+        """Rewrite the config file with ``extra`` YAML appended."""
+        (self.root / "config" / "migrund.yaml").write_text(CONFIG.format(url=self.url, timeout=timeout, extra=textwrap.dedent(extra)))
+
+    def write(self, name: str, text: str) -> Path:
+        """Write a file under migrations/ (dedented)."""
+        path = self.migrations / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    def table(self, version: int, name: str, table: str, *, down: bool = True, extra: str = "") -> Path:
+        """A simple migration creating ``table``."""
+        body = f"description: create {table}\n{extra}up:\n  - sql: CREATE TABLE {table} (id INTEGER PRIMARY KEY, v TEXT)\n"
+        if down:
+            body += f"down:\n  - sql: DROP TABLE {table}\n"
+        return self.write(f"{version}_{name}.yaml", body)
+
+    def run(self, *args: str, env: Optional[dict[str, str]] = None, timeout: float = 60) -> Result:
+        """Run ``python -m migrund ARGS`` in the project folder."""
+        proc = subprocess.run(
+            [sys.executable, "-m", "migrund", *args],
+            cwd=self.root,
+            env=clean_env(self.state_home, **(env or {})),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        result = Result(proc.returncode, proc.stdout, proc.stderr)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        return result
+
+    def db(self) -> sqlite3.Connection:
+        """A connection to the project's SQLite database."""
+        return sqlite3.connect(self.db_path)
+
+    def schema(self) -> list[tuple]:
+        """Every user object in the database (migrund's own tables left out)."""
+        if not self.db_path.exists():
+            return []
+        with self.db() as conn:
+            rows = conn.execute(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'migrund_%' AND name NOT LIKE 'sqlite_%' ORDER BY type, name"
+            ).fetchall()
+        conn.close()
+        return rows
+
+    def snapshot(self) -> Any:
+        """Schema plus every row of every table, migrund's included: for "nothing changed" checks."""
+        if not self.db_path.exists():
+            return None
+        conn = self.db()
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        data = {t: conn.execute(f'SELECT * FROM "{t}" ORDER BY 1').fetchall() for t in tables}
+        schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+        conn.close()
+        return schema, data
+
+    def applied(self) -> list[int]:
+        """Versions in migrund_history, in application order."""
+        conn = self.db()
+        rows = [r[0] for r in conn.execute("SELECT version FROM migrund_history ORDER BY seq")]
+        conn.close()
+        return rows
