@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 from . import loader, permissions
 from . import plan as planner
 from .config import Settings
-from .drivers.base import Driver, load_driver
+from .drivers.base import Driver, driver_class, load_driver
 from .errors import (
     InvalidInput,
     MigrationError,
@@ -61,7 +61,7 @@ class Project:
         return self._scan
 
     def connect(self, *, write: bool) -> Optional[Driver]:
-        """A driver, or None for a reading command on a SQLite file that does not exist."""
+        """A driver; None (unless ``write``) for a SQLite file that does not exist yet."""
         url = self.settings.url
         if not write and url.path is not None and not url.path.exists():
             return None
@@ -69,26 +69,29 @@ class Project:
 
     @contextmanager
     def session(self, *, write: bool) -> Iterator["State"]:
-        """Lock (for writes), connect, read the state; always release and close."""
+        """Lock (for writes), connect, read the state; always release and close.
+
+        Nothing is created here: ``State.prepare`` creates the database and migrund's
+        tables only once a command is about to change something.
+        """
         lock = FileLock(self.settings.lock_path, self._timeout(), on_wait=self.warn) if write else None
         deadline = time.monotonic() + self._timeout()
-        driver = None
+        state = None
         try:
             if lock:
                 lock.acquire(deadline)
-            driver = self.connect(write=write)
+            driver = self.connect(write=False)
             history = History(driver) if driver else None
-            if history and write:
-                history.ensure()
-            exists = bool(history) and (write or history.exists())
+            exists = history is not None and history.exists()
             applied = history.applied() if exists else []
             dirty = history.dirty() if exists else None
             if dirty and not write and _lock_busy(self.settings):
                 dirty = None  # a runner holds the lock: a migration in progress, not a dirty database
-            yield State(self, driver, history if exists else None, applied, dirty)
+            state = State(self, driver, history if exists else None, applied, dirty)
+            yield state
         finally:
-            if driver is not None:
-                driver.close()
+            if state is not None and state.driver is not None:
+                state.driver.close()
             if lock:
                 lock.release()
 
@@ -109,6 +112,7 @@ class State:
     history: Optional[History]
     applied: list[Applied]
     dirty: Optional[DirtyMarker]
+    _prepared: bool = False
 
     @property
     def files(self) -> dict[int, SourceFile]:
@@ -162,8 +166,19 @@ class State:
             raise ValidationFailed(f"the stored body of migration {version} cannot be read", details=problems)
         return migration
 
+    def prepare(self) -> None:
+        """Make the database and migrund's tables exist: called just before the first change."""
+        if self.driver is None:
+            self.driver = self.project.connect(write=True)
+        if self.history is None:
+            self.history = History(self.driver)
+        if not self._prepared:
+            self.history.ensure()
+            self._prepared = True
+
     def runner(self) -> Runner:
-        """A runner over this session's connection."""
+        """A runner over this session's connection (prepared for writing)."""
+        self.prepare()
         assert self.driver is not None and self.history is not None
         return Runner(
             self.driver,
@@ -177,6 +192,7 @@ class State:
         """Take an automatic backup now (SPEC 5.2, 5.4)."""
         from . import backup
 
+        self.prepare()
         assert self.driver is not None and self.history is not None
         path = backup.take(
             self.driver,
@@ -275,6 +291,10 @@ def validate(project: Project) -> dict[str, Any]:
             for dep in migration.dependencies:
                 if dep not in known:
                     project.warn(f"{loader.display(found.folder / source.filename)}: dependency {dep} names no file")
+    try:
+        planner.resolve_target(project.settings.target, found.files)
+    except InvalidInput as exc:
+        problems.append(f"config target: {exc}")
     if problems:
         raise ValidationFailed(f"{len(problems)} problem(s) found", details=problems)
     return {"ok": True, "migrations": len(found.files), "warnings": found.warnings}
@@ -326,10 +346,10 @@ def apply(
     atomic: bool = False,
     out_of_order: bool = False,
 ) -> dict[str, Any]:
-    """Apply pending migrations up to ``to`` (default: all)."""
+    """Apply pending migrations up to ``to`` (default: the config target)."""
     with project.session(write=not dry_run) as state:
         state.validate_all()
-        target = planner.resolve_target(to, state.files, "--to") if to else planner.LATEST
+        target = planner.resolve_target(to or project.settings.target, state.files, "--to" if to else "target")
         decision = planner.plan_apply(
             state.files,
             state.applied,
@@ -348,7 +368,7 @@ def apply(
 
 
 def _check_atomic(state: State, migrations: Sequence[Migration]) -> None:
-    if not state.driver or not state.driver.transactional_ddl:
+    if not driver_class(state.project.settings.dialect).transactional_ddl:
         raise InvalidInput(f"--atomic is not possible on {state.project.settings.dialect}: DDL there commits implicitly")
     outside = [str(m.version) for m in migrations if not m.transaction]
     if outside:

@@ -71,17 +71,19 @@ def line_of(text: str | None, parts: list[Any]) -> int | None:
         node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except Exception:
         return None
+    mark = node.start_mark if node is not None else None
     for part in parts:
         if isinstance(node, yaml.MappingNode):
-            match = [v for k, v in node.value if getattr(k, "value", None) == str(part)]
+            match = [(k, v) for k, v in node.value if getattr(k, "value", None) == str(part)]
             if not match:
                 break
-            node = match[0]
+            mark, node = match[0][0].start_mark, match[0][1]  # the key's line reads best
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
+            mark = node.start_mark
         else:
             break
-    return node.start_mark.line + 1 if node is not None else None
+    return mark.line + 1 if mark is not None else None
 
 
 def schema_problems(name: str, instance: Any, *, text: str | None = None) -> list[str]:

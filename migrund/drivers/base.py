@@ -132,8 +132,12 @@ class Driver(Protocol):
         """Close the connection."""
 
 
+def driver_class(dialect: str) -> Any:
+    """The driver class for ``dialect``, imported only now (its database library later still)."""
+    module_name, _, class_name = _DRIVERS[dialect].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
 def load_driver(url: DatabaseURL, *, create: bool) -> Driver:
-    """Import the driver module for ``url``'s dialect only now, and connect."""
-    module_name, _, class_name = _DRIVERS[url.dialect].partition(":")
-    module = importlib.import_module(module_name)
-    return getattr(module, class_name).connect(url, create=create)
+    """Connect with the driver for ``url``'s dialect."""
+    return driver_class(url.dialect).connect(url, create=create)

@@ -36,11 +36,11 @@ class SQLiteDriver:
         try:
             if create:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                target = str(path)
-            else:
-                target = path.as_uri() + "?mode=ro"
+            # mode=rwc creates the file, mode=rw never does; SQLite falls back to read-only
+            # by itself when the operating system forbids writing.
+            target = path.as_uri() + ("?mode=rwc" if create else "?mode=rw")
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so DDL stays inside them.
-            conn = sqlite3.connect(target, isolation_level=None, uri=not create, check_same_thread=False)
+            conn = sqlite3.connect(target, isolation_level=None, uri=True, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
         except (sqlite3.Error, OSError) as exc:
             raise DatabaseUnavailable(f"cannot open SQLite database {path}: {exc}") from exc
