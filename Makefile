@@ -1,0 +1,27 @@
+# The two set-up commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+STAMP = $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys; print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:12])")
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,mysql,daemon]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+.PHONY: install run test bench
+install: $(STAMP)
+
+## The main job on the example project (SQLite under ./data): converge to the config target.
+run: $(STAMP)
+	$(BIN)/migrund --config config/migrund.yaml reconcile
+	$(BIN)/migrund --config config/migrund.yaml status
+
+## The whole test suite (servers are used when reachable; MIGRUND_REQUIRE_SERVERS=1 makes them required).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py

@@ -1,0 +1,85 @@
+"""Scanning the migrations folder and reading files into definitions."""
+from __future__ import annotations
+
+import hashlib
+
+from migrund import loader
+
+
+def write(folder, name, text):
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_names_versions_and_ignores(tmp_path):
+    write(tmp_path, "20250101000000_a.yaml", "up:\n  - sql: SELECT 1\n")
+    write(tmp_path, "20250102_030405_b.yml", "up:\n  - sql: SELECT 1\n")
+    write(tmp_path, "20250103000000_c.py", "def up(conn, ctx):\n    pass\n")
+    for junk in (".x.yaml", "a.yaml~", "b.swp", "c.tmp", "#d#"):
+        write(tmp_path, junk, "junk")
+    write(tmp_path, "README.md", "hello")
+    write(tmp_path, "sub/20250104000000_nested.yaml", "up:\n  - sql: SELECT 1\n")
+    found = loader.scan(tmp_path)
+    assert list(found.files) == [20250101000000, 20250102030405, 20250103000000]
+    assert [f.name for f in found.files.values()] == ["a", "b", "c"]
+    assert found.problems == []
+    assert len(found.warnings) == 1 and "README.md" in found.warnings[0]
+
+
+def test_bad_versions_and_duplicates(tmp_path):
+    write(tmp_path, "2025010100000_short.yaml", "up: []")
+    write(tmp_path, "20250101000000_a.yaml", "up:\n  - sql: SELECT 1\n")
+    write(tmp_path, "20250101_000000_b.yaml", "up:\n  - sql: SELECT 1\n")
+    write(tmp_path, "00000000000000_zero.yaml", "up:\n  - sql: SELECT 1\n")
+    problems = loader.scan(tmp_path).problems
+    assert any("2025010100000_short.yaml" in p and "bad version" in p for p in problems)
+    assert any("20250101_000000_b.yaml" in p and "20250101000000_a.yaml" in p for p in problems)
+    assert any("version 0" in p for p in problems)
+
+
+def test_checksum_is_file_then_hooks_in_first_reference_order(tmp_path):
+    write(tmp_path, "hooks/one.py", "def a(c, x): pass\ndef b(c, x): pass\n")
+    write(tmp_path, "hooks/two.py", "def a(c, x): pass\n")
+    text = "up:\n  - python: hooks/two.py:a\n  - python: hooks/one.py:a\ndown:\n  - python: hooks/one.py:b\n"
+    path = write(tmp_path, "20250101000000_h.yaml", text)
+    source = loader.scan(tmp_path).files[20250101000000]
+    assert source.hooks == ("hooks/two.py", "hooks/one.py")
+    expected = hashlib.sha256(path.read_bytes() + (tmp_path / "hooks/two.py").read_bytes() + (tmp_path / "hooks/one.py").read_bytes())
+    assert source.checksum == expected.hexdigest()
+    assert list(source.body) == ["20250101000000_h.yaml", "hooks/two.py", "hooks/one.py"]
+
+
+def test_hook_key_spelled_with_escapes_is_still_found(tmp_path):
+    write(tmp_path, "hooks/h.py", "def go(c, x): pass\n")
+    path = write(tmp_path, "20250101000000_h.yaml", 'up:\n  - "\\x70ython": hooks/h.py:go\n')
+    source = loader.scan(tmp_path).files[20250101000000]
+    assert source.hooks == ("hooks/h.py",)
+    assert source.checksum != hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_define_yaml_and_module(tmp_path):
+    write(tmp_path, "20250101000000_a.yaml", "description: A\ndependencies: []\nrisky: true\nup:\n  - sql: SELECT 1\ndown:\n  - sql: SELECT 2\n")
+    write(tmp_path, "20250102000000_b.py", "DESCRIPTION = 'B'\nDEPENDENCIES = [20250101000000]\nDATA_DESTRUCTIVE = True\nTRANSACTION = False\n"
+          "def up(conn, ctx):\n    pass\n")
+    found = loader.scan(tmp_path)
+    problems: list[str] = []
+    a = loader.define(found.files[20250101000000], tmp_path, "sqlite", found.files, problems=problems)
+    b = loader.define(found.files[20250102000000], tmp_path, "sqlite", found.files, problems=problems)
+    assert problems == []
+    assert a.description == "A" and a.risky and a.down[0].sql == "SELECT 2"
+    assert b.description == "B" and b.dependencies == (20250101000000,) and b.data_destructive and not b.transaction
+    assert b.down is None and b.up[0].kind == "module"
+
+
+def test_reading_runs_no_code(tmp_path):
+    canary = tmp_path / "CANARY"
+    write(tmp_path, "20250101000000_a.py", f"open({str(canary)!r}, 'w').close()\ndef up(conn, ctx):\n    pass\n")
+    write(tmp_path, "hooks/h.py", f"open({str(canary)!r}, 'w').close()\ndef go(conn, ctx):\n    pass\n")
+    write(tmp_path, "20250102000000_b.yaml", "up:\n  - python: hooks/h.py:go\n")
+    found = loader.scan(tmp_path)
+    problems: list[str] = []
+    for source in found.files.values():
+        loader.define(source, tmp_path, "sqlite", found.files, problems=problems)
+    assert problems == [] and not canary.exists()

@@ -1,0 +1,164 @@
+"""The runner against a small fake driver: transactions, history, dirty markers, events."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+
+from migrund.errors import StatementFailed, StepFailed
+from migrund.model import Migration, Step
+from migrund.runner import Runner
+
+
+class FakeDriver:
+    """Records statements; a transaction buffers them until commit; 'FAIL' statements fail."""
+
+    dialect = "sqlite"
+    placeholder = "?"
+
+    def __init__(self, transactional_ddl: bool = True) -> None:
+        self.transactional_ddl = transactional_ddl
+        self.committed: list[str] = []
+        self.pending: list[str] | None = None
+
+    def _record(self, item: str) -> None:
+        (self.committed if self.pending is None else self.pending).append(item)
+
+    def execute(self, sql, params=()):
+        if "FAIL" in sql:
+            raise StatementFailed("boom", sql)
+        self._record(sql)
+
+    def begin(self):
+        assert self.pending is None, "nested transaction"
+        self.pending = []
+
+    def commit(self):
+        self.committed.extend(self.pending or [])
+        self.pending = None
+
+    def rollback(self):
+        self.pending = None
+
+    @contextmanager
+    def transaction(self):
+        self.begin()
+        try:
+            yield
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
+
+    def dbapi_connection(self):
+        return self
+
+
+class FakeHistory:
+    def __init__(self, driver: FakeDriver) -> None:
+        self.driver = driver
+
+    def record_applied(self, migration, ms):
+        self.driver._record(f"history+{migration.version}")
+
+    def record_rolled_back(self, version, name, how):
+        self.driver._record(f"history-{version}")
+
+    def set_dirty(self, version, direction, step):
+        self.driver.committed.append(f"dirty {version} {direction} {step}")
+
+    def clear_dirty(self):
+        self.driver._record("clean")
+
+
+def mig(version: int, *statements: str, transaction: bool = True, risky: bool = False, down=None) -> Migration:
+    up = tuple(Step("sql", s) for s in statements)
+    return Migration(version, f"m{version}", f"{version}_m.yaml", "yaml", "", (), False, risky, transaction, up,
+                     tuple(Step("sql", s) for s in down) if down else None, "c", {})
+
+
+def runner(driver: FakeDriver, events: list) -> Runner:
+    return Runner(driver, FakeHistory(driver), config={}, on_event=events.append)
+
+
+def test_each_migration_commits_with_its_history_row():
+    driver, events = FakeDriver(), []
+    done = runner(driver, events).apply([mig(1, "A; B"), mig(2, "C")])
+    assert done == [1, 2]
+    assert driver.committed == ["A", "B", "history+1", "C", "history+2"]
+    assert [(e.kind, e.version) for e in events] == [("start", 1), ("done", 1), ("start", 2), ("done", 2)]
+
+
+def test_failure_rolls_back_that_migration_only_and_reports_step():
+    driver, events = FakeDriver(), []
+    with pytest.raises(StepFailed) as caught:
+        runner(driver, events).apply([mig(1, "A"), Migration(2, "m2", "f", "yaml", "", (), False, False, True,
+                                                              (Step("sql", "B"), Step("sql", "C; FAIL here")), None, "c", {}), mig(3, "D")])
+    assert caught.value.version == 2 and caught.value.step == 2
+    assert caught.value.done == [1]
+    assert "FAIL here" in caught.value.message and "boom" in caught.value.message
+    assert driver.committed == ["A", "history+1"]
+
+
+def test_atomic_rolls_back_everything():
+    driver = FakeDriver()
+    with pytest.raises(StepFailed) as caught:
+        runner(driver, []).apply([mig(1, "A"), mig(2, "FAIL")], atomic=True)
+    assert caught.value.done == [] and driver.committed == []
+
+
+def test_non_transactional_marks_dirty_before_each_step():
+    driver = FakeDriver()
+    migration = Migration(1, "m1", "f", "yaml", "", (), False, False, False, (Step("sql", "A"), Step("sql", "FAIL")), None, "c", {})
+    with pytest.raises(StepFailed) as caught:
+        runner(driver, []).apply([migration])
+    assert driver.committed == ["dirty 1 up 1", "A", "dirty 1 up 2"]
+    assert "dirty" in caught.value.message and "repair" in caught.value.message
+
+
+def test_non_transactional_clears_marker_with_history_row():
+    driver = FakeDriver()
+    runner(driver, []).apply([mig(1, "A", transaction=False)])
+    assert driver.committed == ["dirty 1 up 1", "A", "clean", "history+1"]
+
+
+def test_without_transactional_ddl_every_migration_is_protected():
+    driver = FakeDriver(transactional_ddl=False)
+    runner(driver, []).apply([mig(1, "A")])
+    assert driver.committed[0] == "dirty 1 up 1"
+
+
+def test_risky_backup_is_taken_first_and_named_on_failure(tmp_path):
+    driver, taken = FakeDriver(), []
+
+    def backup(m):
+        taken.append(m.version)
+        return tmp_path / "b.sqlite3"
+
+    with pytest.raises(StepFailed) as caught:
+        runner(driver, []).apply([mig(1, "A"), mig(2, "FAIL", risky=True)], before_risky=backup)
+    assert taken == [2] and "b.sqlite3" in caught.value.message
+
+
+def test_rollback_runs_down_and_removes_history():
+    driver = FakeDriver()
+    assert runner(driver, []).rollback([mig(2, "X", down=["UNDO2"]), mig(1, "Y", down=["UNDO1"])]) == [2, 1]
+    assert driver.committed == ["UNDO2", "history-2", "UNDO1", "history-1"]
+
+
+def test_stop_flag_is_honoured_between_migrations():
+    driver, calls = FakeDriver(), []
+    stop = Runner(driver, FakeHistory(driver), config={}, on_event=lambda e: calls.append(e), should_stop=lambda: len(calls) >= 2)
+    assert stop.apply([mig(1, "A"), mig(2, "B")]) == [1]
+
+
+def test_hook_runs_the_checksummed_text_with_ctx():
+    driver = FakeDriver()
+    body = {"f.yaml": "", "hooks/h.py": "def go(conn, ctx):\n    conn.execute(f'HOOK {ctx.version} {ctx.direction} {ctx.dialect}')\n"}
+    migration = Migration(7, "m7", "f.yaml", "yaml", "", (), False, False, True, (Step("python", path="hooks/h.py", function="go"),), None, "c", body)
+    runner(driver, []).apply([migration])
+    assert driver.committed == ["HOOK 7 up sqlite", "history+7"]
+    bad = Migration(8, "m8", "f.yaml", "yaml", "", (), False, False, True, (Step("python", path="hooks/h.py", function="go"),), None, "c",
+                    {"f.yaml": "", "hooks/h.py": "def go(conn, ctx):\n    raise ValueError('nope')\n"})
+    with pytest.raises(StepFailed, match="ValueError: nope"):
+        runner(driver, []).apply([bad])
