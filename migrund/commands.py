@@ -52,8 +52,8 @@ class Project:
     def scan(self) -> loader.Scan:
         """The migrations folder, read once per command; folder-level problems are exit 2."""
         if self._scan is None:
-            permissions.check_project(self.settings)
-            found = loader.scan(self.settings.migrations_dir)
+            judge = permissions.check_project(self.settings)
+            found = loader.scan(self.settings.migrations_dir, judge)
             for warning in found.warnings:
                 self.warn(warning)
             permissions.check_hooks(self.settings, found)
@@ -94,6 +94,8 @@ class Project:
                 state.driver.close()
             if lock:
                 lock.release()
+            if self._scan is not None:
+                self._scan.remember()
 
     def _timeout(self) -> float:
         return self.settings.lock_timeout if self.lock_timeout is None else self.lock_timeout
@@ -113,6 +115,7 @@ class State:
     applied: list[Applied]
     dirty: Optional[DirtyMarker]
     _prepared: bool = False
+    _definitions: dict[int, Migration] = field(default_factory=dict)
 
     @property
     def files(self) -> dict[int, SourceFile]:
@@ -125,9 +128,12 @@ class State:
         problems = list(found.problems)
         trusted = {a.version for a in self.applied if a.version in found.files and found.files[a.version].checksum == a.checksum}
         known = set(found.files) | {a.version for a in self.applied}
+        dialect = self.project.settings.dialect
         for version, source in found.files.items():
             if version not in trusted:
-                loader.define(source, found.folder, self.project.settings.dialect, known, problems=problems)
+                migration = loader.define(source, found.folder, dialect, known, problems=problems, cache=found.cache)
+                if migration is not None:
+                    self._definitions[version] = migration
         if problems:
             raise ValidationFailed(f"{len(problems)} problem(s) in the migration files", details=problems)
 
@@ -136,11 +142,15 @@ class State:
         found = self.project.scan()
         if from_history or version not in found.files:
             return self.stored(version)
-        problems: list[str] = []
-        migration = loader.define(found.files[version], found.folder, self.project.settings.dialect, (), validate=False, problems=problems)
-        if migration is None:
-            raise ValidationFailed(f"migration {version} cannot be read", details=problems)
-        return migration
+        if version not in self._definitions:
+            problems: list[str] = []
+            migration = loader.define(
+                found.files[version], found.folder, self.project.settings.dialect, (), validate=False, problems=problems, cache=found.cache
+            )
+            if migration is None:
+                raise ValidationFailed(f"migration {version} cannot be read", details=problems)
+            self._definitions[version] = migration
+        return self._definitions[version]
 
     def stored(self, version: int) -> Migration:
         """The migration as it was applied, rebuilt from ``migrund_history``."""
@@ -286,11 +296,14 @@ def validate(project: Project) -> dict[str, Any]:
         db_known = False
     known = set(found.files) | applied
     for source in found.files.values():
-        migration = loader.define(source, found.folder, project.settings.dialect, known if db_known else known | _all_deps(source), problems=problems)
+        migration = loader.define(
+            source, found.folder, project.settings.dialect, known if db_known else known | _all_deps(source), problems=problems, cache=found.cache
+        )
         if migration is not None and not db_known:
             for dep in migration.dependencies:
                 if dep not in known:
                     project.warn(f"{loader.display(found.folder / source.filename)}: dependency {dep} names no file")
+    found.remember()
     try:
         planner.resolve_target(project.settings.target, found.files)
     except InvalidInput as exc:

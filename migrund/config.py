@@ -4,6 +4,7 @@ This is the only module that reads the environment.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any, Mapping, Optional
 from .drivers.base import DatabaseURL, mask_url, parse_url
 from .errors import ConfigError
 from . import paths
+from .cache import KeyedCache, content_key
 
 DEFAULT_PLACES = (Path("config/migrund.yaml"), Path("migrund.yaml"))
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -105,27 +107,38 @@ def load(explicit: Optional[str] = None, *, cwd: Optional[Path] = None) -> Setti
                 "run `migrund init` or set MIGRUND_DATABASE_URL"
             )
         return from_mapping({}, base_dir=cwd, config_name="migrund", anchor=cwd, source=None)
-    raw = read_yaml_config(path)
+    cache = KeyedCache("config", limit=64)
+    raw = read_yaml_config(path, cache)
     path = Path(os.path.abspath(path))
-    return from_mapping(raw, base_dir=path.parent, config_name=path.stem, anchor=path, source=path)
+    return from_mapping(raw, base_dir=path.parent, config_name=path.stem, anchor=path, source=path, cache=cache)
 
 
-def read_yaml_config(path: Path) -> dict:
+def read_yaml_config(path: Path, cache: KeyedCache) -> dict:
     """Parse the config file as plain YAML; it must hold a mapping (or nothing)."""
-    from .yamlsafe import load_yaml, YamlProblem
-
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} cannot be read: {exc}") from None
+    key = content_key(b"config-yaml", raw)
+    data = cache.get(key)
+    if data is not None:
+        return data
+    from .yamlsafe import load_yaml, YamlProblem
+
     try:
         data = load_yaml(text)
     except YamlProblem as exc:
         raise ConfigError(f"config file {path}: {exc}") from None
     if data is None:
-        return {}
+        data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: the top level must be a mapping")
+    try:
+        if json.loads(json.dumps(data)) == data:
+            cache.put(key, data)
+    except (TypeError, ValueError):
+        pass  # not JSON-able (dates and the like): parsed every time
     return data
 
 
@@ -157,9 +170,10 @@ def from_mapping(
     config_name: str = "migrund",
     anchor: Optional[Path] = None,
     source: Optional[Path] = None,
+    cache: Optional[KeyedCache] = None,
 ) -> Settings:
     """Build Settings from a config mapping; relative paths are taken from ``base_dir``."""
-    from .validate import schema_problems
+    from .validate import schema_bytes, schema_problems
 
     data = expand(dict(raw))
     env_url = os.environ.get("MIGRUND_DATABASE_URL")
@@ -173,9 +187,14 @@ def from_mapping(
     if env_url or env_target:
         overridden = " and ".join(n for n, v in (("MIGRUND_DATABASE_URL", env_url), ("MIGRUND_TARGET", env_target)) if v)
         where += f" (with {overridden} from the environment)"
-    problems = schema_problems("config", data)
-    if problems:
-        raise ConfigError(f"{where} is invalid", details=problems)
+    cache = cache or KeyedCache("config", limit=64)
+    valid_key = content_key(schema_bytes("config"), json.dumps(data, sort_keys=True, default=repr).encode())
+    if cache.get(valid_key) is None:
+        problems = schema_problems("config", data)
+        if problems:
+            raise ConfigError(f"{where} is invalid", details=problems)
+        cache.put(valid_key, True)
+    cache.save()
     database = data.get("database") or {}
     if not database.get("url"):
         raise ConfigError(f"{where} gives no database.url (set it, or MIGRUND_DATABASE_URL)")

@@ -10,6 +10,7 @@ import json
 import os
 import socket
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, Mapping, Optional
 
 from .drivers.base import Driver
@@ -24,6 +25,7 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+@lru_cache(maxsize=None)
 def actor() -> str:
     """Who is acting, for the records: user@host pid."""
     try:

@@ -11,9 +11,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 from . import hooks
+from .cache import KeyedCache, content_key
 from .model import Migration, SourceFile, Step
 from .yamlsafe import YamlProblem, load_yaml
 
@@ -39,6 +40,15 @@ class Scan:
     files: dict[int, SourceFile] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    cache: Optional[KeyedCache] = None
+
+    def remember(self) -> None:
+        """Save the parse cache, keeping only the entries of the files now in the folder."""
+        if self.cache is not None and self.cache.loaded:
+            from .validate import schema_bytes
+
+            schema = schema_bytes("migration")
+            self.cache.save(keep=[content_key(schema, f.data) for f in self.files.values()])
 
 
 def display(path: Path) -> str:
@@ -49,9 +59,12 @@ def display(path: Path) -> str:
         return str(path)
 
 
-def scan(folder: Path) -> Scan:
-    """Read the top level of ``folder``: names, versions, bytes, hooks and checksums."""
-    result = Scan(folder)
+def scan(folder: Path, judge: Optional[Callable[[str, os.stat_result], None]] = None) -> Scan:
+    """Read the top level of ``folder``: names, versions, bytes, hooks and checksums.
+
+    ``judge`` sees each migration file's status before its bytes are read (SPEC 8).
+    """
+    result = Scan(folder, cache=KeyedCache.for_folder("docs", folder))
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except FileNotFoundError:
@@ -67,32 +80,34 @@ def scan(folder: Path) -> Scan:
         if _IGNORED.match(name) or entry.is_dir():
             continue
         match = FILE_NAME.match(name)
-        shown = display(folder / name)
         if not match or not _VALID_FORMS.match(name):
             if _LOOKS_LIKE_MIGRATION.match(name):
                 result.problems.append(
-                    f"{shown}: bad version in the file name; use YYYYMMDDHHMMSS_name or YYYYMMDD_HHMMSS_name"
+                    f"{display(folder / name)}: bad version in the file name; use YYYYMMDDHHMMSS_name or YYYYMMDD_HHMMSS_name"
                 )
             else:
-                result.warnings.append(f"{shown}: ignored, the name is not VERSION_name.yaml|yml|py")
+                result.warnings.append(f"{display(folder / name)}: ignored, the name is not VERSION_name.yaml|yml|py")
             continue
         version = int(match["date"] + match["time"])
         if version == 0:
-            result.problems.append(f"{shown}: version 0 is reserved for the empty database")
+            result.problems.append(f"{display(folder / name)}: version 0 is reserved for the empty database")
             continue
         if version in names:
             result.problems.append(
-                f"{shown}: version {version} is also used by {display(folder / names[version])}"
+                f"{display(folder / name)}: version {version} is also used by {display(folder / names[version])}"
             )
             continue
         try:
-            data = Path(entry.path).read_bytes()
+            with open(entry.path, "rb") as handle:
+                if judge is not None:
+                    judge(entry.path, os.fstat(handle.fileno()))
+                data = handle.read()
             text = data.decode("utf-8")
         except OSError as exc:
-            result.problems.append(f"{shown}: cannot be read: {exc.strerror}")
+            result.problems.append(f"{display(folder / name)}: cannot be read: {exc.strerror}")
             continue
         except UnicodeDecodeError:
-            result.problems.append(f"{shown}: is not UTF-8 text")
+            result.problems.append(f"{display(folder / name)}: is not UTF-8 text")
             continue
         names[version] = name
         kind = "py" if match["ext"] == "py" else "yaml"
@@ -104,16 +119,7 @@ def scan(folder: Path) -> Scan:
             if content is not None:
                 digest.update(content)
                 body[ref] = content.decode("utf-8", "replace")
-        result.files[version] = SourceFile(
-            version=version,
-            name=match["name"],
-            filename=name,
-            kind=kind,
-            data=data,
-            hooks=tuple(refs),
-            checksum=digest.hexdigest(),
-            body=body,
-        )
+        result.files[version] = SourceFile(version, match["name"], name, kind, data, refs, digest.hexdigest(), body)
     result.files = dict(sorted(result.files.items()))
     return result
 
@@ -156,15 +162,18 @@ def define(
     *,
     validate: bool = True,
     problems: list[str],
+    cache: Optional[KeyedCache] = None,
 ) -> Optional[Migration]:
-    """Parse and (with ``validate``) check one file; append its problems; None when invalid."""
-    shown = display(folder / source.filename)
+    """Parse and (with ``validate``) check one file; append its problems; None when invalid.
+
+    ``cache`` holds documents that already passed the schema, keyed by the file's bytes.
+    """
     found: list[str] = []
     text = source.body[source.filename]
     if source.kind == "py":
         migration = _define_module(source, text, found)
     else:
-        migration = _define_yaml(source, text, folder, dialect, found, validate)
+        migration = _define_yaml(source, text, folder, dialect, found, validate, cache)
     if migration is not None and validate:
         known = set(known_versions)
         for dep in migration.dependencies:
@@ -172,13 +181,19 @@ def define(
                 found.append(f"dependencies: {dep} is not lower than this migration's version {migration.version}")
             elif dep not in known:
                 found.append(f"dependencies: {migration.version} depends on {dep}, which is neither a file nor applied")
-    problems.extend(f"{shown}: {p}" for p in found)
+    if found:
+        shown = display(folder / source.filename)
+        problems.extend(f"{shown}: {p}" for p in found)
     return None if found else migration
 
 
-def _define_yaml(
-    source: SourceFile, text: str, folder: Path, dialect: str, found: list[str], validate: bool
-) -> Optional[Migration]:
+def _parsed(source: SourceFile, text: str, found: list[str], cache: Optional[KeyedCache]) -> Any:
+    from .validate import schema_bytes, schema_problems
+
+    key = content_key(schema_bytes("migration"), source.data)
+    doc = cache.get(key) if cache else None
+    if doc is not None:
+        return doc
     try:
         doc = load_yaml(text)
     except YamlProblem as exc:
@@ -187,13 +202,24 @@ def _define_yaml(
     if not isinstance(doc, dict):
         found.append("the top level must be a mapping with at least the key up")
         return None
-    if validate:
-        from .validate import line_of, schema_problems
+    schema_found = schema_problems("migration", doc, text=text)
+    if schema_found:
+        found.extend(schema_found)
+        return None
+    if cache:
+        cache.put(key, doc)
+    return doc
 
-        schema_found = schema_problems("migration", doc, text=text)
-        if schema_found:
-            found.extend(schema_found)
-            return None
+
+def _define_yaml(
+    source: SourceFile, text: str, folder: Path, dialect: str, found: list[str], validate: bool, cache: Optional[KeyedCache]
+) -> Optional[Migration]:
+    doc = _parsed(source, text, found, cache)
+    if doc is None:
+        return None
+    if validate:
+        from .validate import line_of
+
         if doc.get("version", source.version) != source.version:
             found.append(
                 f"version: {doc['version']} differs from the file name's version {source.version}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Optional
 
 from .config import Settings
 from .errors import Refused
@@ -19,6 +19,11 @@ def _judge(path: Path) -> None:
         info = path.stat()  # symlinks are judged by their target
     except OSError:
         return  # a missing path is reported by whoever reads it
+    judge_status(str(path), info)
+
+
+def judge_status(path: str, info: os.stat_result) -> None:
+    """Refuse (exit 4) a file or folder that others could change."""
     problem = None
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         problem = "is group- or world-writable"
@@ -44,21 +49,14 @@ def _between(root: Path, path: Path) -> Iterable[Path]:
     return folders
 
 
-def check_project(settings: Settings) -> None:
-    """The config file, the migrations folder and every file at its top level."""
+def check_project(settings: Settings) -> Optional[Callable[[str, os.stat_result], None]]:
+    """Judge the config file and the migrations folder; return the judge for migration files."""
     if not _applies(settings):
-        return
+        return None
     if settings.source is not None:
         _judge(settings.source)
-    folder = settings.migrations_dir
-    _judge(folder)
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    for entry in entries:
-        if not entry.name.startswith(".") and not entry.is_dir():
-            _judge(Path(entry.path))
+    _judge(settings.migrations_dir)
+    return judge_status
 
 
 def check_hooks(settings: Settings, found) -> None:

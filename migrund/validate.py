@@ -1,18 +1,15 @@
 """JSON Schema checks of config and migration documents, every problem with key path and line.
 
-jsonschema costs about 100 ms to import, so a document that validated once is remembered
-by the SHA-256 of the schema and of its canonical JSON form; unchanged files and configs
-then skip the import altogether (see README, "Performance").
+jsonschema is imported only here and only when a document is not already known to be
+valid (see ``cache``).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import paths
 
 _SCHEMA_DIR = Path(__file__).with_name("schemas")
 
@@ -21,33 +18,6 @@ _SCHEMA_DIR = Path(__file__).with_name("schemas")
 def schema_bytes(name: str) -> bytes:
     """The raw bytes of a shipped schema (``config`` or ``migration``)."""
     return (_SCHEMA_DIR / f"{name}.schema.json").read_bytes()
-
-
-def _cache_key(name: str, instance: Any) -> str:
-    digest = hashlib.sha256(schema_bytes(name))
-    digest.update(json.dumps(instance, sort_keys=True, default=repr).encode())
-    return digest.hexdigest()
-
-
-def _cache_dir() -> Path:
-    return paths.state_dir() / "schema-ok"
-
-
-def _known_valid(key: str) -> bool:
-    try:
-        return (_cache_dir() / key).exists()
-    except OSError:
-        return False
-
-
-def _remember_valid(key: str) -> None:
-    # A cache is an optimisation: a state folder we cannot write only costs time.
-    try:
-        folder = _cache_dir()
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        (folder / key).touch()
-    except OSError:
-        pass
 
 
 def format_path(parts: Iterable[Any]) -> str:
@@ -88,9 +58,6 @@ def line_of(text: str | None, parts: list[Any]) -> int | None:
 
 def schema_problems(name: str, instance: Any, *, text: str | None = None) -> list[str]:
     """Every way ``instance`` breaks schema ``name``, each as ``key.path: message (line N)``."""
-    key = _cache_key(name, instance)
-    if _known_valid(key):
-        return []
     import jsonschema
     from jsonschema.exceptions import best_match
 
@@ -120,8 +87,6 @@ def schema_problems(name: str, instance: Any, *, text: str | None = None) -> lis
         elif error.validator == "pattern" and error.schema.get("pattern") == "\\S":
             message = "must not be empty"
         problems.append(_problem(parts, message, line_of(text, parts)))
-    if not problems:
-        _remember_valid(key)
     return problems
 
 

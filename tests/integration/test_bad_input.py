@@ -140,3 +140,23 @@ def test_usage_errors_are_exit_2(project):
     _prepared(project)
     for args in (["rollback", "--steps", "x"], ["rollback", "--steps", "1", "--to", "0"], ["frobnicate"], ["history", "--limit", "-1"]):
         assert project.run(*args).code == 2, args
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="strict_permissions applies only when running as root")
+@pytest.mark.parametrize("target", ["file", "folder", "config", "hook"])
+def test_strict_permissions_refuse_writable_files_as_root(project, target):
+    _prepared(project)
+    project.write("20250102000000_hooked.yaml", "up:\n  - python: hooks/real.py:present\n")
+    path = {
+        "file": project.migrations / "20250101000000_good.yaml",
+        "folder": project.migrations,
+        "config": project.root / "config" / "migrund.yaml",
+        "hook": project.migrations / "hooks" / "real.py",
+    }[target]
+    path.chmod(path.stat().st_mode | 0o022)
+    result = project.run("apply")
+    assert result.code == 4 and str(path.name) in result.err and "safety.strict_permissions" in result.err
+    assert not project.db_path.exists()
+    if target != "config":
+        project.configure("safety:\n  strict_permissions: false\n")
+        assert project.run("apply").code == 0

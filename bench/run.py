@@ -1,0 +1,174 @@
+"""Speed of migrund against floors measured in the same run (issue 2's workload).
+
+Every figure is a ratio to a floor that runs the same work with plain sqlite3 in one
+Python process; databases live on a tmpfs (/dev/shm) so the figures measure migrund,
+not the disk. Usage: python bench/run.py [--n 1000] [--repeat 5]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+MIGRATION = """\
+description: table {i}
+up:
+  - sql: |
+      CREATE TABLE t_{i} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at TEXT);
+      CREATE INDEX ix_t_{i}_name ON t_{i} (name);
+      INSERT INTO t_{i} (name, created_at) VALUES {rows};
+down:
+  - sql: DROP TABLE t_{i}
+"""
+ROWS = ", ".join(f"('name {r}', '2025-01-01T00:00:{r:02d}Z')" for r in range(10))
+
+FLOOR_APPLY = r"""
+import sqlite3, sys, time, json
+db, n, direction = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+conn = sqlite3.connect(db, isolation_level=None)
+conn.execute("CREATE TABLE IF NOT EXISTS h (version INTEGER PRIMARY KEY, name TEXT, checksum TEXT, applied_at TEXT, ms INTEGER, body TEXT)")
+rows = ", ".join(f"('name {r}', '2025-01-01T00:00:{r:02d}Z')" for r in range(10))
+order = range(n) if direction == "up" else reversed(range(n))
+for i in order:
+    conn.execute("BEGIN")
+    if direction == "up":
+        conn.execute(f"CREATE TABLE t_{i} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at TEXT)")
+        conn.execute(f"CREATE INDEX ix_t_{i}_name ON t_{i} (name)")
+        conn.execute(f"INSERT INTO t_{i} (name, created_at) VALUES {rows}")
+        conn.execute("INSERT INTO h VALUES (?, ?, ?, ?, ?, ?)", (20000101000000 + i, f"t{i}", "x" * 64, "2025-01-01T00:00:00Z", 1, "body"))
+    else:
+        conn.execute(f"DROP TABLE t_{i}")
+        conn.execute("DELETE FROM h WHERE version = ?", (20000101000000 + i,))
+    conn.execute("COMMIT")
+"""
+
+FLOOR_NOOP = r"""
+import hashlib, os, sqlite3, sys
+folder, db = sys.argv[1], sys.argv[2]
+for name in sorted(os.listdir(folder)):
+    with open(os.path.join(folder, name), "rb") as f:
+        hashlib.sha256(f.read()).hexdigest()
+conn = sqlite3.connect(db)
+conn.execute("SELECT version, name, checksum FROM migrund_history ORDER BY seq").fetchall()
+"""
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr}")
+    return elapsed
+
+
+def best(samples: list[float]) -> float:
+    """The median: robust against a noisy neighbour on a 2-core machine."""
+    return statistics.median(samples)
+
+
+class Workspace:
+    """A project with N migrations on tmpfs."""
+
+    def __init__(self, root: Path, n: int) -> None:
+        self.root = root
+        self.n = n
+        self.migrations = root / "migrations"
+        self.migrations.mkdir(parents=True)
+        (root / "config").mkdir()
+        (root / "config" / "migrund.yaml").write_text(
+            "database:\n  url: sqlite:///../data/app.db\nmigrations:\n  path: ../migrations\n"
+            "lock:\n  path: ../data/migrund.lock\nbackup:\n  before_rollback: false\n"
+            "daemon:\n  status_file: ../data/status.json\n"
+        )
+        for i in range(n):
+            (self.migrations / f"{20000101000000 + i}_t{i}.yaml").write_text(MIGRATION.format(i=i, rows=ROWS))
+        self.env = {**os.environ, "XDG_STATE_HOME": str(root / "state"), "PYTHONPATH": str(REPO)}
+        self.db = root / "data" / "app.db"
+
+    def migrund(self, *args: str) -> float:
+        return timed([PY, "-m", "migrund", *args], self.env, self.root)
+
+    def reset_db(self) -> None:
+        shutil.rmtree(self.root / "data", ignore_errors=True)
+
+    def floor_apply(self, direction: str, db: Path) -> float:
+        return timed([PY, "-c", FLOOR_APPLY, str(db), str(self.n), direction], self.env, self.root)
+
+
+def measure_apply(ws: Workspace, repeat: int, warm: bool) -> tuple[float, float]:
+    ours, floor = [], []
+    for _ in range(repeat):
+        ws.reset_db()
+        if not warm:
+            shutil.rmtree(ws.root / "state", ignore_errors=True)
+        ours.append(ws.migrund("apply", "-q"))
+        floor_db = ws.root / "floor.db"
+        floor_db.unlink(missing_ok=True)
+        floor.append(ws.floor_apply("up", floor_db))
+    return best(ours), best(floor)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--small", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    base = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+    tmp = Path(tempfile.mkdtemp(prefix="migrund-bench-", dir=base))
+    try:
+        big = Workspace(tmp / "big", args.n)
+        small = Workspace(tmp / "small", args.small)
+        print(f"python {sys.version.split()[0]}, databases under {base}, median of {args.repeat} runs")
+        print()
+        rows = []
+        for label, warm in (("cold validation cache", False), ("warm validation cache", True)):
+            if warm:
+                big.migrund("validate")
+                small.migrund("validate")
+            ours_big, floor_big = measure_apply(big, args.repeat, warm)
+            ours_small, floor_small = measure_apply(small, args.repeat, warm)
+            slope_ours = (ours_big - ours_small) / (args.n - args.small)
+            slope_floor = (floor_big - floor_small) / (args.n - args.small)
+            rows.append((f"apply {args.n}, {label}", ours_big, floor_big))
+            rows.append((f"per-migration slope ({args.small}->{args.n}), {label}", slope_ours, slope_floor))
+        # big now holds N applied migrations
+        noop = best([big.migrund("apply", "-q") for _ in range(args.repeat)])
+        status = best([big.migrund("status", "--json") for _ in range(args.repeat)])
+        floor_noop = best([timed([PY, "-c", FLOOR_NOOP, str(big.migrations), str(big.db)], big.env, big.root) for _ in range(args.repeat)])
+        rows.append((f"no-op apply, {args.n} applied", noop, floor_noop))
+        rows.append((f"status, {args.n} applied", status, floor_noop))
+        backs, floors = [], []
+        for _ in range(args.repeat):
+            big.reset_db()
+            big.migrund("apply", "-q")
+            backs.append(big.migrund("rollback", "--to", "0", "-q"))
+            floor_db = big.root / "floor.db"
+            floor_db.unlink(missing_ok=True)
+            big.floor_apply("up", floor_db)
+            floors.append(big.floor_apply("down", floor_db))
+        rows.append((f"rollback of all {args.n}", best(backs), best(floors)))
+        helps = best([timed([PY, "-m", "migrund", "--help"], big.env, big.root) for _ in range(args.repeat * 2)])
+        yaml_only = best([timed([PY, "-c", "import yaml"], big.env, big.root) for _ in range(args.repeat * 2)])
+        rows.append(("migrund --help vs python -c 'import yaml'", helps, yaml_only))
+        width = max(len(r[0]) for r in rows)
+        print(f"{'measure':<{width}}  {'migrund':>10}  {'floor':>10}  ratio")
+        for label, ours, floor in rows:
+            unit = 1000.0
+            print(f"{label:<{width}}  {ours * unit:>8.2f}ms  {floor * unit:>8.2f}ms  {ours / floor:.2f}x")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

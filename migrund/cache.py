@@ -1,0 +1,91 @@
+"""A small on-disk cache of documents that already parsed and validated, keyed by content hash.
+
+Parsing YAML and importing jsonschema cost far more than the work of a no-op run; a file
+whose bytes were read and validated before is taken from here instead (README,
+"Performance"). Only valid documents are stored, so a hit can never hide a problem; a cache
+that cannot be read or written only costs time.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from . import paths
+
+
+class KeyedCache:
+    """A JSON object on disk, ``key -> document``, rewritten atomically when it changed."""
+
+    def __init__(self, name: str, *, limit: Optional[int] = None) -> None:
+        self.path = paths.state_dir() / "cache" / f"{name}.json"
+        self.limit = limit
+        self._data: Optional[dict[str, Any]] = None
+        self._changed = False
+
+    @classmethod
+    def for_folder(cls, prefix: str, folder: Path) -> "KeyedCache":
+        """The cache of one folder (one per migrations folder, so pruning stays local)."""
+        digest = hashlib.sha256(str(folder.absolute()).encode()).hexdigest()[:16]
+        return cls(f"{prefix}-{digest}")
+
+    def _load(self) -> dict[str, Any]:
+        if self._data is None:
+            try:
+                data = json.loads(self.path.read_bytes())
+                self._data = data if isinstance(data, dict) else {}
+            except (OSError, ValueError):
+                self._data = {}
+        return self._data
+
+    @property
+    def loaded(self) -> bool:
+        """Whether this run has looked at the cache at all."""
+        return self._data is not None
+
+    def get(self, key: str) -> Any:
+        """The document stored under ``key``, or None."""
+        return self._load().get(key)
+
+    def put(self, key: str, document: Any) -> None:
+        """Store ``document`` (JSON-able) under ``key``."""
+        data = self._load()
+        if data.get(key) != document:
+            data[key] = document
+            self._changed = True
+
+    def save(self, keep: Optional[Iterable[str]] = None) -> None:
+        """Write back if anything changed, keeping only ``keep`` when given."""
+        if self._data is None:
+            return
+        if keep is not None:
+            wanted = set(keep)
+            stale = [k for k in self._data if k not in wanted]
+        else:
+            stale = []
+        if self.limit is not None:
+            fresh = [k for k in self._data if k not in stale]
+            stale += fresh[: max(len(fresh) - self.limit, 0)]  # oldest entries first
+        for key in stale:
+            del self._data[key]
+        self._changed = self._changed or bool(stale)
+        if not self._changed:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self._data, separators=(",", ":")))
+            os.replace(tmp, self.path)
+            self._changed = False
+        except OSError:
+            pass
+
+
+def content_key(*parts: bytes) -> str:
+    """A SHA-256 over ``parts``, the cache key of derived documents."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
