@@ -5,11 +5,8 @@ raised as ``MigrationError``s carrying their exit code.
 """
 from __future__ import annotations
 
-import difflib
-import os
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
@@ -36,16 +33,40 @@ def _ignore(_: Any) -> None:
     return None
 
 
-@dataclass
 class Project:
     """One command's view of a configured project: files, database, lock and callbacks."""
 
-    settings: Settings
-    on_event: Callable[[Event], None] = _ignore
-    warn: Callable[[str], None] = _ignore
-    lock_timeout: Optional[float] = None
-    should_stop: Callable[[], bool] = lambda: False
-    _scan: Optional[loader.Scan] = field(default=None, repr=False)
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        on_event: Callable[[Event], None] = _ignore,
+        warn: Callable[[str], None] = _ignore,
+        lock_timeout: Optional[float] = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.settings = settings
+        self.on_event = on_event
+        self.warn = warn
+        self.lock_timeout = lock_timeout
+        self.should_stop = should_stop
+        self._scan: Optional[loader.Scan] = None
+        # version -> (definition or None, its problems): one read per file per command
+        self._defined: dict[int, tuple[Optional[Migration], list[str]]] = {}
+
+    def define(self, version: int, known: Any, *, validate: bool) -> tuple[Optional[Migration], list[str]]:
+        """The definition of file ``version`` and its problems, read once per command."""
+        cached = self._defined.get(version)
+        if cached is not None and (cached[0] is not None or validate):
+            return cached
+        found = self.scan()
+        problems: list[str] = []
+        migration = loader.define(
+            found.files[version], found.folder, self.settings.dialect, known, validate=validate, problems=problems, cache=found.cache
+        )
+        if validate or migration is None:
+            self._defined[version] = (migration, problems)
+        return migration, problems
 
     # -- reading -------------------------------------------------------------------------
 
@@ -105,17 +126,23 @@ def _lock_busy(settings: Settings) -> bool:
     return FileLock(settings.lock_path, 0).is_held_elsewhere()
 
 
-@dataclass
 class State:
     """What one session read: files, history rows and the dirty marker."""
 
-    project: Project
-    driver: Optional[Driver]
-    history: Optional[History]
-    applied: list[Applied]
-    dirty: Optional[DirtyMarker]
-    _prepared: bool = False
-    _definitions: dict[int, Migration] = field(default_factory=dict)
+    def __init__(
+        self,
+        project: Project,
+        driver: Optional[Driver],
+        history: Optional[History],
+        applied: list[Applied],
+        dirty: Optional[DirtyMarker],
+    ) -> None:
+        self.project = project
+        self.driver = driver
+        self.history = history
+        self.applied = applied
+        self.dirty = dirty
+        self._prepared = False
 
     @property
     def files(self) -> dict[int, SourceFile]:
@@ -128,12 +155,9 @@ class State:
         problems = list(found.problems)
         trusted = {a.version for a in self.applied if a.version in found.files and found.files[a.version].checksum == a.checksum}
         known = set(found.files) | {a.version for a in self.applied}
-        dialect = self.project.settings.dialect
-        for version, source in found.files.items():
+        for version in found.files:
             if version not in trusted:
-                migration = loader.define(source, found.folder, dialect, known, problems=problems, cache=found.cache)
-                if migration is not None:
-                    self._definitions[version] = migration
+                problems.extend(self.project.define(version, known, validate=True)[1])
         if problems:
             raise ValidationFailed(f"{len(problems)} problem(s) in the migration files", details=problems)
 
@@ -142,15 +166,10 @@ class State:
         found = self.project.scan()
         if from_history or version not in found.files:
             return self.stored(version)
-        if version not in self._definitions:
-            problems: list[str] = []
-            migration = loader.define(
-                found.files[version], found.folder, self.project.settings.dialect, (), validate=False, problems=problems, cache=found.cache
-            )
-            if migration is None:
-                raise ValidationFailed(f"migration {version} cannot be read", details=problems)
-            self._definitions[version] = migration
-        return self._definitions[version]
+        migration, problems = self.project.define(version, (), validate=False)
+        if migration is None:
+            raise ValidationFailed(f"migration {version} cannot be read", details=problems)
+        return migration
 
     def stored(self, version: int) -> Migration:
         """The migration as it was applied, rebuilt from ``migrund_history``."""
@@ -359,8 +378,13 @@ def apply(
     atomic: bool = False,
     out_of_order: bool = False,
 ) -> dict[str, Any]:
-    """Apply pending migrations up to ``to`` (default: the config target)."""
-    with project.session(write=not dry_run) as state:
+    """Apply pending migrations up to ``to`` (default: the config target).
+
+    A first look without the lock settles the common "nothing to do" case cheaply; any
+    work is decided again under the lock before it runs.
+    """
+
+    def decide(state: State) -> tuple[planner.Decision, list[Migration]]:
         state.validate_all()
         target = planner.resolve_target(to or project.settings.target, state.files, "--to" if to else "target")
         decision = planner.plan_apply(
@@ -374,9 +398,18 @@ def apply(
         migrations = [state.definition(s.version) for s in decision.plan.steps]
         if atomic:
             _check_atomic(state, migrations)
-        _first_refusal(decision, project.warn)
-        if dry_run or not migrations:
+        return decision, migrations
+
+    with project.session(write=False) as state:
+        decision, migrations = decide(state)
+        if dry_run or not (migrations or decision.refusals or decision.warnings):
+            _first_refusal(decision, project.warn)
             return plan_document(decision.plan, dry_run=dry_run)
+    with project.session(write=True) as state:
+        decision, migrations = decide(state)
+        _first_refusal(decision, project.warn)
+        if not migrations:
+            return plan_document(decision.plan, dry_run=False)
         return _execute(state, decision.plan, [], migrations, atomic=atomic)
 
 
@@ -589,6 +622,8 @@ def _diff(state: State, row: Applied) -> str:
     assert state.history is not None
     stored = state.history.body(row.version)["files"]
     current = state.files[row.version].body
+    import difflib
+
     sections = []
     for path in list(dict.fromkeys([*stored, *current])):
         before = stored.get(path, "")

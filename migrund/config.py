@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, NamedTuple, Optional
 
 from .drivers.base import DatabaseURL, mask_url, parse_url
 from .errors import ConfigError
@@ -21,8 +20,7 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _TARGET = re.compile(r"^(latest|0|[0-9]{14})$")
 
 
-@dataclass(frozen=True)
-class BackupSettings:
+class BackupSettings(NamedTuple):
     """``backup.*``."""
 
     dir: Path
@@ -34,8 +32,7 @@ class BackupSettings:
     before_risky: bool = True
 
 
-@dataclass(frozen=True)
-class SafetySettings:
+class SafetySettings(NamedTuple):
     """``safety.*``."""
 
     allow_destructive_rollback: bool = False
@@ -43,8 +40,7 @@ class SafetySettings:
     strict_permissions: bool = True
 
 
-@dataclass(frozen=True)
-class DaemonSettings:
+class DaemonSettings(NamedTuple):
     """``daemon.*``."""
 
     status_file: Path
@@ -55,8 +51,7 @@ class DaemonSettings:
     http: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """A loaded, validated configuration with every path made absolute."""
 
     source: Optional[Path]

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Mapping, Optional
 
@@ -22,12 +20,16 @@ FORMAT = 1
 
 def utc_now() -> str:
     """The current time as ISO 8601 UTC with a ``Z``."""
+    from datetime import datetime, timezone
+
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @lru_cache(maxsize=None)
 def actor() -> str:
     """Who is acting, for the records: user@host pid."""
+    import socket
+
     try:
         import getpass
 
@@ -43,6 +45,7 @@ class History:
     def __init__(self, driver: Driver) -> None:
         self.driver = driver
         self.p = driver.placeholder
+        self._next_seq: Optional[int] = None
 
     def exists(self) -> bool:
         """Whether the history table exists (reading commands never create it)."""
@@ -83,7 +86,11 @@ class History:
         rows = self.driver.query(
             "SELECT version, name, checksum, applied_at, execution_ms, seq FROM migrund_history ORDER BY seq"
         )
-        return [Applied(int(v), n, c, a, int(ms), int(s)) for v, n, c, a, ms, s in rows]
+        applied = [Applied(int(v), n, c, a, int(ms), int(s)) for v, n, c, a, ms, s in rows]
+        # Writers hold the lock, so the next position can be counted here rather than
+        # asked of the table on every insert.
+        self._next_seq = (applied[-1].seq if applied else 0) + 1
+        return applied
 
     def dirty(self) -> Optional[DirtyMarker]:
         """The dirty marker, if a non-transactional migration did not finish."""
@@ -104,11 +111,13 @@ class History:
 
     def record_applied(self, migration: Migration, execution_ms: int) -> None:
         """Insert the history row of ``migration`` (inside the caller's transaction)."""
+        if self._next_seq is None:
+            self.applied()
+        assert self._next_seq is not None
         body = json.dumps({"files": dict(migration.body), "description": migration.description})
         self.driver.execute(
             "INSERT INTO migrund_history (version, name, description, checksum, applied_at, execution_ms, seq,"
-            f" applied_by, body) SELECT {', '.join([self.p] * 6)}, COALESCE(MAX(seq), 0) + 1, {self.p}, {self.p}"
-            " FROM migrund_history",
+            f" applied_by, body) VALUES ({', '.join([self.p] * 9)})",
             (
                 migration.version,
                 migration.name,
@@ -116,10 +125,13 @@ class History:
                 migration.checksum,
                 utc_now(),
                 execution_ms,
+                self._next_seq,
                 actor(),
                 body,
             ),
         )
+        # Counted only once the row is in: a failed migration's transaction takes it back.
+        self._next_seq += 1
 
     def record_rolled_back(self, version: int, name: str, how: str) -> None:
         """Delete the history row of ``version`` and write its rollback row (caller's transaction)."""

@@ -1,11 +1,12 @@
 """Python code from the migrations folder: confined paths, the ``ctx`` object, isolated loading."""
 from __future__ import annotations
 
-import logging
 import types
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple
+
+if TYPE_CHECKING:  # logging is imported only when a hook runs
+    import logging
 
 
 class HookPathError(ValueError):
@@ -46,8 +47,7 @@ def defined_functions(source: str, filename: str) -> dict[str, int]:
     }
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """The ``ctx`` a hook receives (SPEC 2.2)."""
 
     dialect: str
@@ -55,7 +55,7 @@ class Context:
     name: str
     direction: str
     config: Mapping[str, Any]
-    log: logging.Logger
+    log: "logging.Logger"
 
 
 def load_function(source: str, filename: str, function: str) -> Callable[..., Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional
 
@@ -32,15 +31,15 @@ _PY_META = {
 }
 
 
-@dataclass
 class Scan:
     """What the migrations folder holds: files by version, warnings, and folder-level problems."""
 
-    folder: Path
-    files: dict[int, SourceFile] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    cache: Optional[KeyedCache] = None
+    def __init__(self, folder: Path, cache: Optional[KeyedCache] = None) -> None:
+        self.folder = folder
+        self.files: dict[int, SourceFile] = {}
+        self.warnings: list[str] = []
+        self.problems: list[str] = []
+        self.cache = cache
 
     def remember(self) -> None:
         """Save the parse cache, keeping only the entries of the files now in the folder."""

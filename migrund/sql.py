@@ -10,18 +10,31 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_COMMON = r"""
- (?P<ws>\s+)
-|(?P<line>{line})
-|(?P<block>/\*)
-|(?P<str>{strings})
-|(?P<dq>"(?:[^"{dq_escape}]|""{dq_more})*"?)
-|(?P<bt>`(?:[^`]|``)*`?)
-{extra}
-|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)
-|(?P<semi>;)
-|(?P<other>[0-9]+|.)
-"""
+# Per dialect: line comments, string literals, double-quoted text, and extra lexer branches.
+_DIALECT = {
+    "mysql": {
+        "line": r"--(?=\s|$)[^\n]*|\#[^\n]*",
+        "str": r"'(?:[^'\\]|\\.|'')*'?",
+        "dq": r'"(?:[^"\\]|""|\\.)*"?',
+        "extra": "",
+        "specials": "#",
+    },
+    "postgresql": {
+        "line": r"--[^\n]*",
+        "str": r"[Ee]'(?:[^'\\]|\\.|'')*'?|'(?:[^']|'')*'?",
+        "dq": r'"(?:[^"]|"")*"?',
+        "extra": r"|(?P<dollar>\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$)",
+        "specials": "$Ee",
+    },
+    "sqlite": {
+        "line": r"--[^\n]*",
+        "str": r"'(?:[^']|'')*'?",
+        "dq": r'"(?:[^"]|"")*"?',
+        "extra": r"|(?P<br>\[[^\]]*\]?)",
+        "specials": "[",
+    },
+}
+_BACKTICK = r"`(?:[^`]|``)*`?"
 
 _COMPOUND_KINDS = {
     "sqlite": {"TRIGGER"},
@@ -34,40 +47,30 @@ _MYSQL_STATEMENT_START = {";", "BEGIN", "THEN", "ELSE", "DO", "LOOP", "REPEAT", 
 
 
 @lru_cache(maxsize=None)
-def _plain_run(dialect: str) -> re.Pattern:
-    """Text that cannot start a string, comment or statement end: skipped in one step."""
-    specials = {"mysql": "#", "postgresql": "$Ee", "sqlite": "["}.get(dialect, "")
-    guard = r"|[Ee](?!')" if dialect == "postgresql" else ""
-    return re.compile(rf"(?:[^;'\"`\-/{re.escape(specials)}]{guard}|-(?!-)|/(?!\*))+")
+def _lexer(dialect: str) -> re.Pattern:
+    d = _DIALECT[dialect]
+    return re.compile(
+        rf"""(?P<ws>\s+)
+        |(?P<line>{d["line"]})
+        |(?P<block>/\*)
+        |(?P<str>{d["str"]})
+        |(?P<dq>{d["dq"]})
+        |(?P<bt>{_BACKTICK})
+        {d["extra"]}
+        |(?P<word>[A-Za-z_][A-Za-z0-9_$]*)
+        |(?P<semi>;)
+        |(?P<other>[0-9]+|.)""",
+        re.VERBOSE | re.DOTALL,
+    )
 
 
 @lru_cache(maxsize=None)
-def _lexer(dialect: str) -> re.Pattern:
-    if dialect == "mysql":
-        spec = _COMMON.format(
-            line=r"--(?=\s|$)[^\n]*|\#[^\n]*",
-            strings=r"'(?:[^'\\]|\\.|'')*'?",
-            dq_escape="\\\\",
-            dq_more=r"|\\.",
-            extra="",
-        )
-    elif dialect == "postgresql":
-        spec = _COMMON.format(
-            line=r"--[^\n]*",
-            strings=r"[Ee]'(?:[^'\\]|\\.|'')*'?|'(?:[^']|'')*'?",
-            dq_escape="",
-            dq_more="",
-            extra=r"|(?P<dollar>\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$)",
-        )
-    else:
-        spec = _COMMON.format(
-            line=r"--[^\n]*",
-            strings=r"'(?:[^']|'')*'?",
-            dq_escape="",
-            dq_more="",
-            extra=r"|(?P<br>\[[^\]]*\]?)",
-        )
-    return re.compile(spec, re.VERBOSE | re.DOTALL)
+def _plain_run(dialect: str) -> re.Pattern:
+    """Text with no comment and no statement end (quoted parts included): skipped in one step."""
+    d = _DIALECT[dialect]
+    guard = r"|[Ee](?!')" if dialect == "postgresql" else ""
+    plain = rf"[^;'\"`\-/{re.escape(d['specials'])}]{guard}|-(?!-)|/(?!\*)"
+    return re.compile(rf"(?:{plain}|{d['str']}|{d['dq']}|{_BACKTICK})+", re.DOTALL)
 
 
 def split(text: str, dialect: str) -> list[str]:

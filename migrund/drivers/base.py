@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib
 import re
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Protocol, Sequence
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple, Optional, Protocol, Sequence
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from ..errors import ConfigError
@@ -31,8 +31,7 @@ _DRIVERS = {
 }
 
 
-@dataclass(frozen=True)
-class DatabaseURL:
+class DatabaseURL(NamedTuple):
     """A parsed database URL; ``path`` is set for SQLite, the network parts for servers."""
 
     dialect: str
@@ -43,7 +42,7 @@ class DatabaseURL:
     host: str = ""
     port: Optional[int] = None
     database: str = ""
-    query: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = MappingProxyType({})
 
     def masked(self) -> str:
         """The URL with its password replaced by ``***``, safe for any output."""
