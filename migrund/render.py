@@ -94,7 +94,9 @@ def _init(doc: dict) -> str:
 
 
 def _new(path: Any) -> str:
-    return str(path)
+    from .loader import display
+
+    return display(path)
 
 
 _RENDERERS = {

@@ -45,8 +45,8 @@ class DatabaseURL(NamedTuple):
     query: Mapping[str, str] = MappingProxyType({})
 
     def masked(self) -> str:
-        """The URL with its password replaced by ``***``, safe for any output."""
-        return mask_url(self.raw)
+        """The URL with its password replaced by ``***`` (SQLite: the resolved file), safe for any output."""
+        return sqlite_url(self.path) if self.path is not None else mask_url(self.raw)
 
 
 _PASSWORD_IN_URL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<tail>@)")
