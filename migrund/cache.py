@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
@@ -83,9 +84,11 @@ class KeyedCache:
             pass
 
 
-def content_key(*parts: bytes) -> str:
-    """A SHA-256 over ``parts``, the cache key of derived documents."""
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(hashlib.sha256(part).digest())
-    return digest.hexdigest()
+def content_key(salt: bytes, data: bytes) -> str:
+    """The cache key of what is derived from ``data`` under ``salt`` (a schema, a purpose)."""
+    return hashlib.sha256(_salted(salt) + data).hexdigest()
+
+
+@lru_cache(maxsize=None)
+def _salted(salt: bytes) -> bytes:
+    return hashlib.sha256(salt).digest()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from functools import lru_cache
 from typing import Any, Mapping, Optional
 
@@ -19,10 +20,9 @@ FORMAT = 1
 
 
 def utc_now() -> str:
-    """The current time as ISO 8601 UTC with a ``Z``."""
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The current time as ISO 8601 UTC with a ``Z``, to the millisecond."""
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
 
 
 @lru_cache(maxsize=None)

@@ -18,7 +18,6 @@ from .model import Migration, SourceFile, Step
 from .yamlsafe import YamlProblem, load_yaml
 
 FILE_NAME = re.compile(r"^(?P<date>\d{8})_?(?P<time>\d{6})_(?P<name>[A-Za-z0-9_]+)\.(?P<ext>yaml|yml|py)$")
-_VALID_FORMS = re.compile(r"^(\d{14}|\d{8}_\d{6})_")
 _LOOKS_LIKE_MIGRATION = re.compile(r"^\d.*\.(yaml|yml|py)$")
 _IGNORED = re.compile(r"^(\..*|.*~|.*\.swp|.*\.tmp|#.*#)$")
 _PY_META = {
@@ -76,10 +75,10 @@ def scan(folder: Path, judge: Optional[Callable[[str, os.stat_result], None]] = 
     names: dict[int, str] = {}
     for entry in entries:
         name = entry.name
-        if _IGNORED.match(name) or entry.is_dir():
-            continue
         match = FILE_NAME.match(name)
-        if not match or not _VALID_FORMS.match(name):
+        if match is None or entry.is_dir():
+            if _IGNORED.match(name) or entry.is_dir():
+                continue
             if _LOOKS_LIKE_MIGRATION.match(name):
                 result.problems.append(
                     f"{display(folder / name)}: bad version in the file name; use YYYYMMDDHHMMSS_name or YYYYMMDD_HHMMSS_name"

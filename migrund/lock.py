@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import time
 from pathlib import Path
 from typing import Callable, Optional
@@ -11,6 +10,8 @@ from .errors import LockTimeout, Refused
 
 
 def _holder_text() -> str:
+    import socket
+
     return f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
 
 

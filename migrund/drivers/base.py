@@ -12,7 +12,6 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple, Optional, Protocol, Sequence
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from ..errors import ConfigError
 
@@ -59,6 +58,8 @@ def mask_url(text: str) -> str:
 
 def parse_url(url: str, base_dir: Path) -> DatabaseURL:
     """Parse ``url``; a relative SQLite path is taken relative to ``base_dir``."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
     scheme, sep, rest = url.partition("://")
     dialect = _SCHEMES.get(scheme.lower()) if sep else None
     if dialect is None:
@@ -102,7 +103,7 @@ def _normalise(path: Path) -> str:
 
 def sqlite_url(path: Path) -> str:
     """The absolute ``sqlite:////`` URL of ``path``."""
-    return "sqlite:///" + quote(str(path.absolute()))
+    return "sqlite:///" + str(path.absolute())
 
 
 class Driver(Protocol):
