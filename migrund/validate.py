@@ -20,6 +20,27 @@ def schema_bytes(name: str) -> bytes:
     return (_SCHEMA_DIR / f"{name}.schema.json").read_bytes()
 
 
+@lru_cache(maxsize=None)
+def _validator(name: str) -> Any:
+    import jsonschema
+
+    schema = json.loads(schema_bytes(name))
+    # jsonschema resolves each $ref at every use, which costs more than the rest of the
+    # validation; our schemas have no cycles, so their local refs are inlined once.
+    return jsonschema.Draft202012Validator(_inline_refs(schema, schema.get("$defs", {})))
+
+
+def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        if ref.startswith("#/$defs/") and len(node) == 1:
+            return _inline_refs(defs[ref[len("#/$defs/"):]], defs)
+        return {k: _inline_refs(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline_refs(v, defs) for v in node]
+    return node
+
+
 def format_path(parts: Iterable[Any]) -> str:
     """Render a JSON path like ``up[0].sql`` (``<top>`` for the document itself)."""
     out = ""
@@ -58,11 +79,11 @@ def line_of(text: str | None, parts: list[Any]) -> int | None:
 
 def schema_problems(name: str, instance: Any, *, text: str | None = None) -> list[str]:
     """Every way ``instance`` breaks schema ``name``, each as ``key.path: message (line N)``."""
-    import jsonschema
     from jsonschema.exceptions import best_match
 
-    schema = json.loads(schema_bytes(name))
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _validator(name)
+    if validator.is_valid(instance):
+        return []
     problems = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
         if error.context and "description" in error.schema:
