@@ -16,6 +16,7 @@ from .config import Settings
 from .drivers.base import Driver, driver_class, load_driver
 from .errors import (
     InvalidInput,
+    LockTimeout,
     MigrationError,
     NotAtTarget,
     OperationFailed,
@@ -86,7 +87,7 @@ class Project:
         url = self.settings.url
         if not write and url.path is not None and not url.path.exists():
             return None
-        return load_driver(url, create=write)
+        return load_driver(url, create=write, schema=self.settings.db_schema)
 
     @contextmanager
     def session(self, *, write: bool) -> Iterator["State"]:
@@ -98,32 +99,50 @@ class Project:
         lock = FileLock(self.settings.lock_path, self._timeout(), on_wait=self.warn) if write else None
         deadline = time.monotonic() + self._timeout()
         state = None
+        db_lock = None
         try:
             if lock:
                 lock.acquire(deadline)
+                db_lock = self.database_lock(deadline)
             driver = self.connect(write=False)
             history = History(driver) if driver else None
             exists = history is not None and history.exists()
             applied = history.applied() if exists else []
             dirty = history.dirty() if exists else None
-            if dirty and not write and _lock_busy(self.settings):
+            if dirty and not write and _lock_busy(self):
                 dirty = None  # a runner holds the lock: a migration in progress, not a dirty database
             state = State(self, driver, history if exists else None, applied, dirty)
             yield state
         finally:
             if state is not None and state.driver is not None:
                 state.driver.close()
+            if db_lock is not None:
+                db_lock.release()
             if lock:
                 lock.release()
             if self._scan is not None:
                 self._scan.remember()
 
+    def database_lock(self, deadline: float) -> Any:
+        """The database's advisory lock (SPEC 5.5), or None for engines without one."""
+        take = getattr(driver_class(self.settings.dialect), "advisory_lock", None)
+        return take(self.settings.url, self.settings.db_schema, deadline, self.warn) if take else None
+
     def _timeout(self) -> float:
         return self.settings.lock_timeout if self.lock_timeout is None else self.lock_timeout
 
 
-def _lock_busy(settings: Settings) -> bool:
-    return FileLock(settings.lock_path, 0).is_held_elsewhere()
+def _lock_busy(project: Project) -> bool:
+    """Whether a runner holds either lock now (a dirty marker is then a migration in progress)."""
+    if FileLock(project.settings.lock_path, 0).is_held_elsewhere():
+        return True
+    try:
+        held = project.database_lock(time.monotonic())
+    except LockTimeout:
+        return True
+    if held is not None:
+        held.release()
+    return False
 
 
 class State:

@@ -46,6 +46,10 @@ class History:
         self.driver = driver
         self.p = driver.placeholder
         self._next_seq: Optional[int] = None
+        q = driver.qualify
+        self.meta, self.hist, self.rolls, self.dirt = (
+            q("migrund_meta"), q("migrund_history"), q("migrund_rollbacks"), q("migrund_dirty")
+        )
 
     def exists(self) -> bool:
         """Whether the history table exists (reading commands never create it)."""
@@ -55,7 +59,7 @@ class History:
         """Create the tables on first use; refuse a format newer than this migrund knows."""
         t = self.driver.column_types
         if self.exists():
-            rows = self.driver.query("SELECT value FROM migrund_meta WHERE name = 'format'")
+            rows = self.driver.query(f"SELECT value FROM {self.meta} WHERE name = 'format'")
             found = int(rows[0][0]) if rows else FORMAT
             if found > FORMAT:
                 raise InvalidInput(
@@ -63,28 +67,29 @@ class History:
                 )
             return
         statements = [
-            f"CREATE TABLE IF NOT EXISTS migrund_meta (name {t['key']} PRIMARY KEY, value {t['text']} NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS migrund_history (version {t['bigint']} PRIMARY KEY, name {t['key']} NOT NULL,"
+            f"CREATE TABLE IF NOT EXISTS {self.meta} (name {t['key']} PRIMARY KEY, value {t['text']} NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {self.hist} (version {t['bigint']} PRIMARY KEY, name {t['key']} NOT NULL,"
             f" description {t['text']} NOT NULL, checksum {t['key']} NOT NULL, applied_at {t['key']} NOT NULL,"
             f" execution_ms {t['bigint']} NOT NULL, seq {t['bigint']} NOT NULL, applied_by {t['key']} NOT NULL,"
             f" body {t['longtext']} NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS migrund_rollbacks (id {t['autoid']}, version {t['bigint']} NOT NULL,"
+            f"CREATE TABLE IF NOT EXISTS {self.rolls} (id {t['autoid']}, version {t['bigint']} NOT NULL,"
             f" name {t['key']} NOT NULL, rolled_back_at {t['key']} NOT NULL, rolled_back_by {t['key']} NOT NULL,"
             f" how {t['key']} NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS migrund_dirty (version {t['bigint']} PRIMARY KEY, direction {t['key']} NOT NULL,"
+            f"CREATE TABLE IF NOT EXISTS {self.dirt} (version {t['bigint']} PRIMARY KEY, direction {t['key']} NOT NULL,"
             f" step {t['bigint']} NOT NULL, started_at {t['key']} NOT NULL, started_by {t['key']} NOT NULL)",
         ]
+        self.driver.ensure_namespace()
         with self.driver.transaction():
             for statement in statements:
                 self.driver.execute(statement)
             self.driver.execute(
-                f"INSERT INTO migrund_meta (name, value) VALUES ('format', {self.p})", (str(FORMAT),)
+                f"INSERT INTO {self.meta} (name, value) VALUES ('format', {self.p})", (str(FORMAT),)
             )
 
     def applied(self) -> list[Applied]:
         """Applied migrations in the order they were applied."""
         rows = self.driver.query(
-            "SELECT version, name, checksum, applied_at, execution_ms, seq FROM migrund_history ORDER BY seq"
+            f"SELECT version, name, checksum, applied_at, execution_ms, seq FROM {self.hist} ORDER BY seq"
         )
         applied = [Applied(int(v), n, c, a, int(ms), int(s)) for v, n, c, a, ms, s in rows]
         # Writers hold the lock, so the next position can be counted here rather than
@@ -94,19 +99,19 @@ class History:
 
     def dirty(self) -> Optional[DirtyMarker]:
         """The dirty marker, if a non-transactional migration did not finish."""
-        rows = self.driver.query("SELECT version, direction, step FROM migrund_dirty")
+        rows = self.driver.query(f"SELECT version, direction, step FROM {self.dirt}")
         return DirtyMarker(int(rows[0][0]), rows[0][1], int(rows[0][2])) if rows else None
 
     def body(self, version: int) -> dict[str, Any]:
         """The stored body of an applied migration: ``{"files": {path: text}, "description": str}``."""
-        rows = self.driver.query(f"SELECT body FROM migrund_history WHERE version = {self.p}", (version,))
+        rows = self.driver.query(f"SELECT body FROM {self.hist} WHERE version = {self.p}", (version,))
         if not rows:
             raise InvalidInput(f"version {version} is not applied")
         return json.loads(rows[0][0])
 
     def rollbacks(self) -> list[dict[str, Any]]:
         """Rollback rows, oldest first."""
-        rows = self.driver.query("SELECT version, name, rolled_back_at FROM migrund_rollbacks ORDER BY id")
+        rows = self.driver.query(f"SELECT version, name, rolled_back_at FROM {self.rolls} ORDER BY id")
         return [{"version": int(v), "name": n, "rolled_back_at": at} for v, n, at in rows]
 
     def record_applied(self, migration: Migration, execution_ms: int) -> None:
@@ -116,7 +121,7 @@ class History:
         assert self._next_seq is not None
         body = json.dumps({"files": dict(migration.body), "description": migration.description})
         self.driver.execute(
-            "INSERT INTO migrund_history (version, name, description, checksum, applied_at, execution_ms, seq,"
+            f"INSERT INTO {self.hist} (version, name, description, checksum, applied_at, execution_ms, seq,"
             f" applied_by, body) VALUES ({', '.join([self.p] * 9)})",
             (
                 migration.version,
@@ -135,9 +140,9 @@ class History:
 
     def record_rolled_back(self, version: int, name: str, how: str) -> None:
         """Delete the history row of ``version`` and write its rollback row (caller's transaction)."""
-        self.driver.execute(f"DELETE FROM migrund_history WHERE version = {self.p}", (version,))
+        self.driver.execute(f"DELETE FROM {self.hist} WHERE version = {self.p}", (version,))
         self.driver.execute(
-            "INSERT INTO migrund_rollbacks (version, name, rolled_back_at, rolled_back_by, how)"
+            f"INSERT INTO {self.rolls} (version, name, rolled_back_at, rolled_back_by, how)"
             f" VALUES ({', '.join([self.p] * 5)})",
             (version, name, utc_now(), actor(), how),
         )
@@ -145,16 +150,16 @@ class History:
     def set_dirty(self, version: int, direction: str, step: int) -> None:
         """Record that ``step`` of ``version`` is about to run outside a transaction."""
         with self.driver.transaction():
-            self.driver.execute("DELETE FROM migrund_dirty")
+            self.driver.execute(f"DELETE FROM {self.dirt}")
             self.driver.execute(
-                "INSERT INTO migrund_dirty (version, direction, step, started_at, started_by)"
+                f"INSERT INTO {self.dirt} (version, direction, step, started_at, started_by)"
                 f" VALUES ({', '.join([self.p] * 5)})",
                 (version, direction, step, utc_now(), actor()),
             )
 
     def clear_dirty(self) -> None:
         """Remove the dirty marker (inside the caller's transaction)."""
-        self.driver.execute("DELETE FROM migrund_dirty")
+        self.driver.execute(f"DELETE FROM {self.dirt}")
 
 
 def stored_files(body: Mapping[str, Any]) -> dict[str, str]:

@@ -3,12 +3,28 @@ from __future__ import annotations
 
 import pytest
 
+from tests import servers
 from tests.helpers import Project
 
 
+@pytest.fixture(params=servers.DIALECTS)
+def dialect(request):
+    """Each dialect in turn."""
+    return request.param
+
+
 @pytest.fixture
-def project(tmp_path):
-    """An empty SQLite project in a temporary folder."""
+def project(tmp_path, dialect):
+    """An empty project on a throwaway database of each dialect."""
+    root = tmp_path / "proj"
+    db = servers.create(dialect, root)
+    yield Project(root, db=db)
+    servers.drop(db)
+
+
+@pytest.fixture
+def sqlite_project(tmp_path):
+    """An empty SQLite project (for what only SQLite has: files, paths)."""
     return Project(tmp_path / "proj")
 
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
+
+from tests.servers import Database, create
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -53,15 +54,17 @@ def clean_env(state_home: Path, **extra: str) -> dict[str, str]:
 
 
 class Project:
-    """A project folder: config/migrund.yaml, migrations/, data/ (SQLite by default)."""
+    """A project folder: config/migrund.yaml, migrations/, and its database (SQLite by default)."""
 
-    def __init__(self, root: Path, *, url: Optional[str] = None, extra: str = "", timeout: float = 5) -> None:
+    def __init__(self, root: Path, *, db: Optional[Database] = None, extra: str = "", timeout: float = 5) -> None:
         self.root = root
         self.migrations = root / "migrations"
         self.migrations.mkdir(parents=True, exist_ok=True)
         (root / "config").mkdir(exist_ok=True)
+        self.db = db or create("sqlite", root)
+        self.dialect = self.db.dialect
         self.db_path = root / "data" / "app.db"
-        self.url = url or "sqlite:///../data/app.db"
+        self.url = self.db.url
         self.state_home = root / ".state"
         self.configure(extra, timeout=timeout)
 
@@ -97,35 +100,18 @@ class Project:
         assert "Traceback" not in proc.stderr, proc.stderr
         return result
 
-    def db(self) -> sqlite3.Connection:
-        """A connection to the project's SQLite database."""
-        return sqlite3.connect(self.db_path)
-
     def schema(self) -> list[tuple]:
-        """Every user object in the database (migrund's own tables left out)."""
-        if not self.db_path.exists():
-            return []
-        with self.db() as conn:
-            rows = conn.execute(
-                "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'migrund_%' AND name NOT LIKE 'sqlite_%' ORDER BY type, name"
-            ).fetchall()
-        conn.close()
-        return rows
+        """User tables, columns and indexes (migrund's own tables left out)."""
+        return self.db.schema()
+
+    def tables(self) -> list[str]:
+        """User table names."""
+        return self.db.tables()
 
     def snapshot(self) -> Any:
-        """Schema plus every row of every table, migrund's included: for "nothing changed" checks."""
-        if not self.db_path.exists():
-            return None
-        conn = self.db()
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        data = {t: conn.execute(f'SELECT * FROM "{t}" ORDER BY 1').fetchall() for t in tables}
-        schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
-        conn.close()
-        return schema, data
+        """Every table and row, migrund's included: for "nothing changed" checks."""
+        return self.db.snapshot()
 
     def applied(self) -> list[int]:
         """Versions in migrund_history, in application order."""
-        conn = self.db()
-        rows = [r[0] for r in conn.execute("SELECT version FROM migrund_history ORDER BY seq")]
-        conn.close()
-        return rows
+        return self.db.applied()

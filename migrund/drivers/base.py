@@ -107,11 +107,27 @@ def sqlite_url(path: Path) -> str:
 
 
 class Driver(Protocol):
-    """What the rest of migrund needs from a database engine."""
+    """What the rest of migrund needs from a database engine (see ``dbapi.DbApiDriver``)."""
 
     dialect: str
     transactional_ddl: bool
     placeholder: str
+    column_types: Mapping[str, str]
+
+    def begin(self) -> None:
+        """Start a transaction."""
+
+    def commit(self) -> None:
+        """Commit it."""
+
+    def rollback(self) -> None:
+        """Roll back the open transaction, if any."""
+
+    def qualify(self, table: str) -> str:
+        """The name to use for one of migrund's tables."""
+
+    def ensure_namespace(self) -> None:
+        """Create where migrund's tables live, if the engine has such a place."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """Run one statement; wrap failures with the statement."""
@@ -138,6 +154,6 @@ def driver_class(dialect: str) -> Any:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def load_driver(url: DatabaseURL, *, create: bool) -> Driver:
-    """Connect with the driver for ``url``'s dialect."""
-    return driver_class(url.dialect).connect(url, create=create)
+def load_driver(url: DatabaseURL, *, create: bool, schema: Optional[str] = None) -> Driver:
+    """Connect with the driver for ``url``'s dialect (``schema``: PostgreSQL's ``database.schema``)."""
+    return driver_class(url.dialect).connect(url, create=create, schema=schema)

@@ -2,20 +2,22 @@
 from __future__ import annotations
 
 import sqlite3
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Optional, Sequence
 
 from ..errors import DatabaseUnavailable, StatementFailed
 from .base import DatabaseURL
+from .dbapi import DbApiDriver
 
 
-class SQLiteDriver:
+class SQLiteDriver(DbApiDriver):
     """A migrund driver over one sqlite3 connection."""
 
     dialect = "sqlite"
     transactional_ddl = True
     placeholder = "?"
+    begin_sql = "BEGIN IMMEDIATE"  # take the write lock now rather than at the first write
+    error = sqlite3.Error
     column_types = {
         "key": "TEXT",
         "text": "TEXT",
@@ -25,11 +27,11 @@ class SQLiteDriver:
     }
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
+        super().__init__(conn)
         self.path = path
 
     @classmethod
-    def connect(cls, url: DatabaseURL, *, create: bool) -> "SQLiteDriver":
+    def connect(cls, url: DatabaseURL, *, create: bool, schema: Optional[str] = None) -> "SQLiteDriver":
         """Open the database file; ``create`` makes it and its folder when missing."""
         assert url.path is not None
         path = url.path
@@ -47,7 +49,7 @@ class SQLiteDriver:
         return cls(conn, path)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """Run one statement."""
+        """Run one statement (sqlite3 runs it on the connection, no cursor needed)."""
         try:
             self.conn.execute(sql, params)
         except sqlite3.Error as exc:
@@ -60,29 +62,11 @@ class SQLiteDriver:
         except sqlite3.Error as exc:
             raise StatementFailed(str(exc), sql) from exc
 
-    def begin(self) -> None:
-        """Start a write transaction now rather than at the first write."""
-        self.execute("BEGIN IMMEDIATE")
-
-    def commit(self) -> None:
-        """Commit the open transaction."""
-        self.execute("COMMIT")
-
     def rollback(self) -> None:
-        """Roll back the open transaction, if any."""
+        """Roll back whatever transaction is open (a hook may have opened one)."""
+        self.in_transaction = False
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Begin; commit on success, roll back on an exception."""
-        self.begin()
-        try:
-            yield
-        except BaseException:
-            self.rollback()
-            raise
-        self.commit()
 
     def table_exists(self, name: str) -> bool:
         """Whether table ``name`` exists."""
@@ -97,11 +81,3 @@ class SQLiteDriver:
             raise StatementFailed(str(exc), "online backup") from exc
         finally:
             target.close()
-
-    def dbapi_connection(self) -> sqlite3.Connection:
-        """The sqlite3 connection handed to hooks."""
-        return self.conn
-
-    def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()

@@ -24,7 +24,7 @@ def test_run_and_roll_back(manager, project):
         manager.rollback_to_version(0)
     assert refused.value.exit_code == 4 and isinstance(refused.value, MigrationError)
     assert manager.rollback_to_version(0, allow_destructive=True) == [20250102000000, 20250101000000]
-    assert project.schema() == []
+    assert project.tables() == []
 
 
 def test_histories_have_cli_shapes(manager):
@@ -74,10 +74,12 @@ def test_failure_raises_with_exit_code_1(project):
     with pytest.raises(StepFailed) as caught:
         manager.run_migrations()
     assert caught.value.exit_code == 1 and caught.value.step == 1 and "nope" in str(caught.value)
-    assert project.schema() == []
+    # on MySQL the CREATE TABLE committed by itself and the database is reported dirty
+    assert project.tables() == (["x"] if project.dialect == "mysql" else [])
 
 
-def test_hook_receives_conn_in_transaction_and_ctx(project):
+def test_hook_receives_conn_in_transaction_and_ctx(sqlite_project):
+    project = sqlite_project
     project.write(
         "hooks/h.py",
         "def go(conn, ctx):\n"
@@ -88,6 +90,4 @@ def test_hook_receives_conn_in_transaction_and_ctx(project):
     )
     project.write("20250101000000_hooked.yaml", "up:\n  - python: hooks/h.py:go\n")
     DatabaseManager.from_config(project.root / "config" / "migrund.yaml").run_migrations()
-    conn = project.db()
-    assert conn.execute("SELECT * FROM seen").fetchall() == [("sqlite", 20250101000000, "hooked", "up", "sqlite:///../data/app.db")]
-    conn.close()
+    assert project.db.rows("SELECT * FROM seen") == [("sqlite", 20250101000000, "hooked", "up", "sqlite:///../data/app.db")]

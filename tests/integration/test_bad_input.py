@@ -49,7 +49,8 @@ def _prepared(project: Project) -> None:
 
 
 @pytest.mark.parametrize("name,content,words", BAD_FILES, ids=[b[0][15:] for b in BAD_FILES])
-def test_bad_migration_file(project, name, content, words):
+def test_bad_migration_file(sqlite_project, name, content, words):
+    project = sqlite_project
     _prepared(project)
     assert project.run("apply", "--to", "20250101000000").code == 0
     before = project.snapshot()
@@ -69,16 +70,18 @@ def test_bad_migration_file(project, name, content, words):
     assert not (project.root / "migrations" / "CANARY").exists()
 
 
-def test_duplicate_version_names_both_files(project):
+def test_duplicate_version_names_both_files(sqlite_project):
+    project = sqlite_project
     _prepared(project)
     project.write("20250101_000000_again.yml", GOOD.replace("good", "again"))
     result = project.run("apply")
     assert result.code == 2
     assert "20250101000000_good.yaml" in result.err and "20250101_000000_again.yml" in result.err
-    assert not project.db_path.exists()
+    assert not project.db.touched()
 
 
-def test_every_problem_of_a_run_is_reported_together(project):
+def test_every_problem_of_a_run_is_reported_together(sqlite_project):
+    project = sqlite_project
     _prepared(project)
     for name, content, _ in BAD_FILES[:5]:
         project.write(name.replace("20250102000000", str(20250102000000 + BAD_FILES.index((name, content, _)))), content)
@@ -88,7 +91,8 @@ def test_every_problem_of_a_run_is_reported_together(project):
         assert word in result.err
 
 
-def test_hook_symlink_leading_outside_is_refused(project, tmp_path):
+def test_hook_symlink_leading_outside_is_refused(sqlite_project, tmp_path):
+    project = sqlite_project
     _prepared(project)
     outside = tmp_path / "elsewhere.py"
     outside.write_text("def run(conn, ctx):\n    open('CANARY', 'w').close()\n")
@@ -116,7 +120,8 @@ BAD_CONFIGS = [
 
 
 @pytest.mark.parametrize("text,words", BAD_CONFIGS)
-def test_bad_config(project, text, words):
+def test_bad_config(sqlite_project, text, words):
+    project = sqlite_project
     _prepared(project)
     assert project.run("apply").code == 0
     before = project.snapshot()
@@ -131,12 +136,13 @@ def test_bad_config(project, text, words):
     assert project.snapshot() == before
 
 
-def test_missing_config_file_is_exit_2(project):
-    result = project.run("--config", "nowhere.yaml", "status")
+def test_missing_config_file_is_exit_2(sqlite_project):
+    result = sqlite_project.run("--config", "nowhere.yaml", "status")
     assert result.code == 2 and "nowhere.yaml" in result.err
 
 
-def test_usage_errors_are_exit_2(project):
+def test_usage_errors_are_exit_2(sqlite_project):
+    project = sqlite_project
     _prepared(project)
     for args in (["rollback", "--steps", "x"], ["rollback", "--steps", "1", "--to", "0"], ["frobnicate"], ["history", "--limit", "-1"]):
         assert project.run(*args).code == 2, args
@@ -144,7 +150,8 @@ def test_usage_errors_are_exit_2(project):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="strict_permissions applies only when running as root")
 @pytest.mark.parametrize("target", ["file", "folder", "config", "hook"])
-def test_strict_permissions_refuse_writable_files_as_root(project, target):
+def test_strict_permissions_refuse_writable_files_as_root(sqlite_project, target):
+    project = sqlite_project
     _prepared(project)
     project.write("20250102000000_hooked.yaml", "up:\n  - python: hooks/real.py:present\n")
     path = {
@@ -156,7 +163,22 @@ def test_strict_permissions_refuse_writable_files_as_root(project, target):
     path.chmod(path.stat().st_mode | 0o022)
     result = project.run("apply")
     assert result.code == 4 and str(path.name) in result.err and "safety.strict_permissions" in result.err
-    assert not project.db_path.exists()
+    assert not project.db.touched()
     if target != "config":
         project.configure("safety:\n  strict_permissions: false\n")
         assert project.run("apply").code == 0
+
+
+SERVER_CASES = [BAD_FILES[0], BAD_FILES[6], BAD_FILES[11], BAD_FILES[18]]
+
+
+@pytest.mark.parametrize("name,content,words", SERVER_CASES, ids=[b[0][15:] for b in SERVER_CASES])
+def test_bad_file_leaves_every_database_unchanged(project, name, content, words):
+    _prepared(project)
+    assert project.run("apply").code == 0
+    before = project.snapshot()
+    (project.migrations / name).write_text(content)
+    for command in (["apply"], ["reconcile"], ["rollback"]):
+        result = project.run(*command)
+        assert result.code == 2 and all(word in result.err for word in words), result.err
+    assert project.snapshot() == before

@@ -31,6 +31,7 @@ def sqlite_schema(path) -> list[tuple]:
 
 def test_kratos_on_sqlite(tmp_path):
     project = Project(tmp_path / "kratos")
+    assert project.dialect == "sqlite"
     versions = corpus.write_yaml(project.migrations, "sqlite")
     assert len(versions) == 702
 

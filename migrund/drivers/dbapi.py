@@ -1,0 +1,155 @@
+"""What every DB-API driver shares: statements, transactions and error wrapping."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Optional, Sequence
+
+from ..errors import LockTimeout, StatementFailed
+
+
+class DbApiDriver:
+    """A migrund driver over one DB-API connection in autocommit mode.
+
+    Subclasses set ``dialect``, ``transactional_ddl``, ``placeholder``, ``column_types``,
+    ``begin_sql`` and ``error`` (the DB-API base exception of their library).
+    """
+
+    dialect = ""
+    transactional_ddl = True
+    placeholder = "%s"
+    begin_sql = "BEGIN"
+    column_types: dict[str, str] = {}
+    error: Any = Exception
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.in_transaction = False
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement."""
+        try:
+            with self.conn.cursor() as cursor:
+                cursor.execute(sql, params or None)
+        except self.error as exc:
+            raise StatementFailed(self.message(exc), sql) from exc
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run one statement and return its rows."""
+        try:
+            with self.conn.cursor() as cursor:
+                cursor.execute(sql, params or None)
+                return list(cursor.fetchall())
+        except self.error as exc:
+            raise StatementFailed(self.message(exc), sql) from exc
+
+    def message(self, exc: BaseException) -> str:
+        """The database's own words for ``exc``."""
+        return str(exc).strip()
+
+    def begin(self) -> None:
+        """Start a transaction."""
+        self.execute(self.begin_sql)
+        self.in_transaction = True
+
+    def commit(self) -> None:
+        """Commit the open transaction."""
+        self.execute("COMMIT")
+        self.in_transaction = False
+
+    def rollback(self) -> None:
+        """Roll back the open transaction, if any (a lost connection is left to the server)."""
+        if self.in_transaction:
+            self.in_transaction = False
+            try:
+                self.execute("ROLLBACK")
+            except StatementFailed:
+                pass
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Begin; commit on success, roll back on an exception."""
+        self.begin()
+        try:
+            yield
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
+
+    def qualify(self, table: str) -> str:
+        """The name to use for one of migrund's tables."""
+        return table
+
+    def ensure_namespace(self) -> None:
+        """Create the place migrund's tables live in, where the engine has one."""
+
+    def dbapi_connection(self) -> Any:
+        """The DB-API connection handed to hooks."""
+        return self.conn
+
+    def close(self) -> None:
+        """Close the connection."""
+        try:
+            self.conn.close()
+        except self.error:
+            pass
+
+
+def run_client(argv: list[str], *, env_extra: dict[str, str], what: str) -> None:
+    """Run a database client program (pg_dump, mysqldump, ...); secrets only in ``env_extra``."""
+    import os
+    import shutil
+    import subprocess
+
+    from ..errors import OperationFailed
+
+    if shutil.which(argv[0]) is None:
+        raise OperationFailed(
+            f"{argv[0]} was not found on PATH: install the database's client programs, or set backup.format: json"
+        )
+    proc = subprocess.run(argv, env={**os.environ, **env_extra}, capture_output=True, text=True)
+    if proc.returncode != 0:
+        detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit status {proc.returncode}"
+        raise OperationFailed(f"{what} failed: {detail}")
+
+
+class AdvisoryLock:
+    """A database lock held on a connection of its own until released or the process dies."""
+
+    def __init__(self, driver: DbApiDriver, release_sql: str, params: Sequence[Any]) -> None:
+        self.driver = driver
+        self.release_sql = release_sql
+        self.params = params
+
+    def release(self) -> None:
+        """Release the lock and close its connection."""
+        try:
+            self.driver.query(self.release_sql, self.params)
+        except StatementFailed:
+            pass
+        self.driver.close()
+
+
+def poll_lock(
+    driver: DbApiDriver,
+    try_sql: str,
+    params: Sequence[Any],
+    holder: Callable[[], str],
+    *,
+    what: str,
+    deadline: float,
+    on_wait: Optional[Callable[[str], None]],
+) -> None:
+    """Try ``try_sql`` (true when taken) until ``deadline``; exit 3 naming the holder."""
+    waited = False
+    while True:
+        row = driver.query(try_sql, params)
+        if row and row[0][0] in (1, True):
+            return
+        if not waited and on_wait:
+            on_wait(f"waiting for {what}, held by {holder()}")
+        waited = True
+        if time.monotonic() >= deadline:
+            raise LockTimeout(f"{what} is held by {holder()}; gave up waiting")
+        time.sleep(min(0.1, max(deadline - time.monotonic(), 0.01)))

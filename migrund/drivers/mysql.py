@@ -1,0 +1,131 @@
+"""MySQL and MariaDB through PyMySQL: DDL commits implicitly, so every migration runs under
+the dirty-state protocol; GET_LOCK on a connection of its own excludes other hosts."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from ..errors import DatabaseUnavailable, FeatureUnavailable
+from .base import DatabaseURL
+from .dbapi import AdvisoryLock, DbApiDriver, poll_lock, run_client
+
+
+def _pymysql() -> Any:
+    try:
+        import pymysql
+    except ImportError:
+        raise FeatureUnavailable("MySQL and MariaDB need the PyMySQL package: pip install 'migrund[mysql]'") from None
+    return pymysql
+
+
+class MySQLDriver(DbApiDriver):
+    """A migrund driver over one PyMySQL connection (utf8mb4, autocommit)."""
+
+    dialect = "mysql"
+    transactional_ddl = False
+    placeholder = "%s"
+    begin_sql = "START TRANSACTION"
+    column_types = {
+        "key": "VARCHAR(255)",
+        "text": "TEXT",
+        "longtext": "LONGTEXT",
+        "bigint": "BIGINT",
+        "autoid": "BIGINT AUTO_INCREMENT PRIMARY KEY",
+    }
+
+    def __init__(self, conn: Any, url: DatabaseURL) -> None:
+        super().__init__(conn)
+        self.url = url
+        self.error = _pymysql().err.MySQLError
+
+    @classmethod
+    def open(cls, url: DatabaseURL) -> "MySQLDriver":
+        """Connect in autocommit mode with utf8mb4."""
+        pymysql = _pymysql()
+        socket_path = url.query.get("unix_socket") or url.query.get("socket")
+        try:
+            conn = pymysql.connect(
+                host=url.host or "localhost",
+                port=url.port or 3306,
+                user=url.user or None,
+                password=url.password,
+                database=url.database,
+                unix_socket=socket_path,
+                charset="utf8mb4",
+                autocommit=True,
+                connect_timeout=int(url.query.get("connect_timeout", 10)),
+            )
+        except pymysql.err.MySQLError as exc:
+            where = socket_path or f"{url.host or 'localhost'}:{url.port or 3306}"
+            raise DatabaseUnavailable(
+                f"cannot connect to MySQL/MariaDB at {where}, database {url.database} ({url.masked()}): {cls._words(exc)}"
+            ) from exc
+        return cls(conn, url)
+
+    @classmethod
+    def connect(cls, url: DatabaseURL, *, create: bool, schema: Optional[str] = None) -> "MySQLDriver":
+        """Connect; ``create`` has no meaning here (the database must exist)."""
+        return cls.open(url)
+
+    @staticmethod
+    def _words(exc: BaseException) -> str:
+        args = getattr(exc, "args", ())
+        return str(args[1]) if len(args) >= 2 else str(exc)
+
+    def message(self, exc: BaseException) -> str:
+        """The server's message without PyMySQL's tuple dress."""
+        return self._words(exc)
+
+    def backup_native(self, dest: Path) -> None:
+        """``mysqldump --single-transaction`` (or mariadb-dump) into ``dest``; the password in a 0600 option file."""
+        import os
+        import shutil
+        import tempfile
+
+        url = self.url
+        program = "mariadb-dump" if shutil.which("mariadb-dump") else "mysqldump"
+        fd, options = tempfile.mkstemp(prefix="migrund-", suffix=".cnf")  # created 0600
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(f"[client]\npassword={url.password}\n" if url.password else "[client]\n")
+            argv = [program, f"--defaults-extra-file={options}", "--single-transaction", "--routines", "--triggers",
+                    "--events", "--default-character-set=utf8mb4", f"--result-file={dest}"]
+            socket_path = url.query.get("unix_socket") or url.query.get("socket")
+            argv += [f"--socket={socket_path}"] if socket_path else [f"--host={url.host or 'localhost'}", f"--port={url.port or 3306}"]
+            argv += [f"--user={url.user}"] if url.user else []
+            run_client(argv + [url.database], env_extra={}, what=f"{program} of {url.masked()}")
+        finally:
+            os.unlink(options)
+
+    def table_exists(self, name: str) -> bool:
+        """Whether migrund's table ``name`` exists in the connected database."""
+        return bool(
+            self.query(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = %s", (name,)
+            )
+        )
+
+    @classmethod
+    def advisory_lock(
+        cls, url: DatabaseURL, schema: Optional[str], deadline: float, on_wait: Optional[Callable[[str], None]]
+    ) -> AdvisoryLock:
+        """Take ``GET_LOCK('migrund:<database>')`` on a connection of its own."""
+        name = f"migrund:{url.database}"[:64]
+        driver = cls.open(url)
+
+        def holder() -> str:
+            rows = driver.query(
+                "SELECT p.ID, p.USER, p.HOST, p.TIME FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(%s)",
+                (name,),
+            )
+            if not rows:
+                return "another session"
+            conn_id, user, host, seconds = rows[0]
+            return f"connection {conn_id} of {user} from {host} (connected {seconds} s)"
+
+        try:
+            poll_lock(driver, "SELECT GET_LOCK(%s, 0)", (name,), holder, what=f"the MySQL lock {name}", deadline=deadline, on_wait=on_wait)
+        except BaseException:
+            driver.close()
+            raise
+        return AdvisoryLock(driver, "SELECT RELEASE_LOCK(%s)", (name,))
