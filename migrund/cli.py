@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("check-safety", "whether rolling back VERSION is safe")
     p.add_argument("version")
     command("verify", "checksums of applied migrations against the files")
+    p = command("repair", "clear a dirty state after fixing the database by hand")
+    p.add_argument("version")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--applied", action="store_true", help="record the migration as applied")
+    how.add_argument("--rolled-back", action="store_true", help="record the migration as not applied")
     return parser
 
 
@@ -167,6 +172,7 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         "history": lambda: commands.history(project, rollbacks=args.rollbacks, limit=args.limit),
         "check-safety": lambda: commands.check_safety(project, args.version),
         "verify": lambda: commands.verify(project),
+        "repair": lambda: commands.repair(project, args.version, applied=args.applied),
     }
     return _finish(name, runners[name](), out)
 

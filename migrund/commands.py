@@ -571,6 +571,30 @@ def reconcile(project: Project, *, out_of_order: bool = False) -> dict[str, Any]
         return _execute(state, decision.plan, down, up)
 
 
+def repair(project: Project, version: str, *, applied: bool) -> dict[str, Any]:
+    """Clear the dirty state of ``version`` after an operator fixed the database by hand (SPEC 5.3)."""
+    wanted = planner.parse_version(version, "version")
+    with project.session(write=True) as state:
+        marker = state.dirty
+        if marker is None:
+            raise InvalidInput("the database is not dirty: there is nothing to repair")
+        if marker.version != wanted:
+            raise InvalidInput(f"the dirty migration is {marker.version}, not {wanted}")
+        state.prepare()
+        assert state.driver is not None and state.history is not None
+        outcome = "applied" if applied else "rolled_back"
+        migration = state.definition(wanted) if marker.direction == "up" and applied else None
+        with state.driver.transaction():
+            if migration is not None:
+                state.history.record_applied(migration, 0, via="repair --applied")
+            elif marker.direction == "down" and not applied:
+                name = next(a.name for a in state.applied if a.version == wanted)
+                state.history.record_rolled_back(wanted, name, "repair --rolled-back")
+            state.history.record_repair(marker, outcome)
+            state.history.clear_dirty()
+        return {"version": wanted, "direction": marker.direction, "step": marker.step, "recorded": outcome}
+
+
 # -- history, check-safety, verify -----------------------------------------------------------
 
 

@@ -2,7 +2,8 @@
 
 Format 1: ``migrund_meta`` (key/value, holds ``format``), ``migrund_history`` (one row per
 applied migration, with its stored body), ``migrund_rollbacks`` (one row per rollback or
-repair) and ``migrund_dirty`` (at most one row: a non-transactional step in progress).
+repair), ``migrund_dirty`` (at most one row: a non-transactional step in progress) and
+``migrund_repairs`` (who cleared which dirty state, and how).
 """
 from __future__ import annotations
 
@@ -47,8 +48,8 @@ class History:
         self.p = driver.placeholder
         self._next_seq: Optional[int] = None
         q = driver.qualify
-        self.meta, self.hist, self.rolls, self.dirt = (
-            q("migrund_meta"), q("migrund_history"), q("migrund_rollbacks"), q("migrund_dirty")
+        self.meta, self.hist, self.rolls, self.dirt, self.repairs = (
+            q("migrund_meta"), q("migrund_history"), q("migrund_rollbacks"), q("migrund_dirty"), q("migrund_repairs")
         )
 
     def exists(self) -> bool:
@@ -77,6 +78,9 @@ class History:
             f" how {t['key']} NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {self.dirt} (version {t['bigint']} PRIMARY KEY, direction {t['key']} NOT NULL,"
             f" step {t['bigint']} NOT NULL, started_at {t['key']} NOT NULL, started_by {t['key']} NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {self.repairs} (id {t['autoid']}, version {t['bigint']} NOT NULL,"
+            f" direction {t['key']} NOT NULL, step {t['bigint']} NOT NULL, outcome {t['key']} NOT NULL,"
+            f" repaired_at {t['key']} NOT NULL, repaired_by {t['key']} NOT NULL)",
         ]
         self.driver.ensure_namespace()
         with self.driver.transaction():
@@ -114,7 +118,7 @@ class History:
         rows = self.driver.query(f"SELECT version, name, rolled_back_at FROM {self.rolls} ORDER BY id")
         return [{"version": int(v), "name": n, "rolled_back_at": at} for v, n, at in rows]
 
-    def record_applied(self, migration: Migration, execution_ms: int) -> None:
+    def record_applied(self, migration: Migration, execution_ms: int, *, via: str = "") -> None:
         """Insert the history row of ``migration`` (inside the caller's transaction)."""
         if self._next_seq is None:
             self.applied()
@@ -131,7 +135,7 @@ class History:
                 utc_now(),
                 execution_ms,
                 self._next_seq,
-                actor(),
+                actor() + (f" via {via}" if via else ""),
                 body,
             ),
         )
@@ -156,6 +160,14 @@ class History:
                 f" VALUES ({', '.join([self.p] * 5)})",
                 (version, direction, step, utc_now(), actor()),
             )
+
+    def record_repair(self, marker: DirtyMarker, outcome: str) -> None:
+        """Write who cleared ``marker`` and how (caller's transaction)."""
+        self.driver.execute(
+            f"INSERT INTO {self.repairs} (version, direction, step, outcome, repaired_at, repaired_by)"
+            f" VALUES ({', '.join([self.p] * 6)})",
+            (marker.version, marker.direction, marker.step, outcome, utc_now(), actor()),
+        )
 
     def clear_dirty(self) -> None:
         """Remove the dirty marker (inside the caller's transaction)."""

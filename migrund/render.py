@@ -93,6 +93,11 @@ def _init(doc: dict) -> str:
     return "\n".join(lines)
 
 
+def _repair(doc: dict) -> str:
+    state = "applied" if doc["recorded"] == "applied" else "not applied"
+    return f"{doc['version']} ({doc['direction']}, stopped at step {doc['step']}) is now recorded as {state}"
+
+
 def _new(path: Any) -> str:
     from .loader import display
 
@@ -111,4 +116,5 @@ _RENDERERS = {
     "validate": _validate,
     "init": _init,
     "new": _new,
+    "repair": _repair,
 }

@@ -67,6 +67,15 @@ class Database:
         finally:
             conn.close()
 
+    def execute(self, sql: str) -> None:
+        """Run one statement and commit."""
+        conn = self.connect()
+        try:
+            conn.cursor().execute(sql)
+            conn.commit()
+        finally:
+            conn.close()
+
     def touched(self) -> bool:
         """Whether migrund created anything: the SQLite file, or its tables on a server."""
         if self.dialect == "sqlite":
