@@ -1,0 +1,185 @@
+"""The driver conformance suite: every driver must pass every test here (SQLite always,
+PostgreSQL and MariaDB on the local servers)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from migrund import sql
+from migrund.drivers.base import driver_class, load_driver, parse_url
+from migrund.errors import LockTimeout, StatementFailed
+from migrund.history import History
+from migrund.model import DirtyMarker, Migration, Step
+from tests import servers
+from tests.helpers import REPO
+
+
+@pytest.fixture
+def db(tmp_path, dialect):
+    database = servers.create(dialect, tmp_path)
+    yield database
+    servers.drop(database)
+
+
+@pytest.fixture
+def driver(db, tmp_path):
+    url = parse_url(db.url, tmp_path / "config")
+    opened = load_driver(url, create=True)
+    yield opened
+    opened.close()
+
+
+def run_script(driver, text: str) -> None:
+    for statement in sql.split(text, driver.dialect):
+        driver.execute(statement)
+
+
+def test_transactional_ddl_is_what_the_driver_claims(driver, db):
+    driver.begin()
+    driver.execute("CREATE TABLE ddl_probe (id INTEGER)")
+    driver.rollback()
+    exists = "ddl_probe" in db.tables()
+    assert exists is (not driver.transactional_ddl)
+
+
+def test_transaction_commits_and_rolls_back_data(driver, db):
+    driver.execute("CREATE TABLE t (id INTEGER)")
+    with driver.transaction():
+        driver.execute("INSERT INTO t VALUES (1)")
+    with pytest.raises(RuntimeError):
+        with driver.transaction():
+            driver.execute("INSERT INTO t VALUES (2)")
+            raise RuntimeError("boom")
+    assert db.rows("SELECT id FROM t") == [(1,)]
+
+
+def test_errors_are_wrapped_with_the_statement(driver):
+    with pytest.raises(StatementFailed) as caught:
+        driver.execute("SELECT * FROM no_such_table_here")
+    assert caught.value.statement == "SELECT * FROM no_such_table_here"
+    assert "no_such_table_here" in caught.value.db_message
+    assert caught.value.exit_code == 1
+
+
+def test_table_exists(driver):
+    assert not driver.table_exists("probe_table")
+    driver.execute("CREATE TABLE probe_table (id INTEGER)")
+    assert driver.table_exists("probe_table")
+
+
+SCRIPTS = {
+    "sqlite": (
+        "CREATE TABLE c (n INTEGER); CREATE TABLE log (msg TEXT);\n"
+        "CREATE TRIGGER c_log AFTER INSERT ON c BEGIN INSERT INTO log VALUES ('got; ' || NEW.n); END;\n"
+        "INSERT INTO c VALUES (1); -- a comment; with a semicolon\n"
+        "INSERT INTO log VALUES ('it''s; fine');",
+        "SELECT msg FROM log ORDER BY msg",
+        [("got; 1",), ("it's; fine",)],
+    ),
+    "postgresql": (
+        "CREATE TABLE c (n INTEGER); CREATE TABLE log (msg TEXT);\n"
+        "CREATE FUNCTION c_log() RETURNS trigger AS $body$\nBEGIN\n  INSERT INTO log VALUES ('got; ' || NEW.n);\n  RETURN NEW;\nEND;\n$body$ LANGUAGE plpgsql;\n"
+        "CREATE TRIGGER c_log AFTER INSERT ON c FOR EACH ROW EXECUTE FUNCTION c_log();\n"
+        "DO $$ BEGIN INSERT INTO c VALUES (1); END $$;\n"
+        "/* nested /* comment; */ still */ INSERT INTO log VALUES (E'it\\'s; fine');",
+        "SELECT msg FROM log ORDER BY msg",
+        [("got; 1",), ("it's; fine",)],
+    ),
+    "mysql": (
+        "CREATE TABLE c (n INTEGER); CREATE TABLE log (msg TEXT);\n"
+        "CREATE TRIGGER c_log AFTER INSERT ON c FOR EACH ROW\nBEGIN\n  IF NEW.n > 0 THEN\n    INSERT INTO log VALUES (CONCAT('got; ', NEW.n));\n  END IF;\nEND;\n"
+        "CREATE PROCEDURE add_c(IN k INT)\nBEGIN\n  DECLARE i INT DEFAULT 0;\n  WHILE i < k DO\n    SET i = i + 1;\n  END WHILE;\n  INSERT INTO c VALUES (i);\nEND;\n"
+        "CALL add_c(1); # a comment; here\nINSERT INTO log VALUES ('it\\'s; fine');",
+        "SELECT msg FROM log ORDER BY msg",
+        [("got; 1",), ("it's; fine",)],
+    ),
+}
+
+
+def test_statement_splitting_runs_real_bodies(driver, db):
+    script, check, expected = SCRIPTS[driver.dialect]
+    run_script(driver, script)
+    assert db.rows(check) == expected
+
+
+def test_history_round_trip(driver):
+    history = History(driver)
+    assert not history.exists()
+    history.ensure()
+    history.ensure()  # idempotent
+    assert history.exists() and history.applied() == [] and history.dirty() is None
+    migration = Migration(20250101000000, "first", "20250101000000_first.yaml", "yaml", "the first", (), False, False, True,
+                          (Step("sql", "SELECT 1"),), None, "a" * 64, {"20250101000000_first.yaml": "up: ünïcode ✓\n"})
+    with driver.transaction():
+        history.record_applied(migration, 12)
+    rows = history.applied()
+    assert [(r.version, r.name, r.checksum, r.execution_ms, r.seq) for r in rows] == [(20250101000000, "first", "a" * 64, 12, 1)]
+    assert rows[0].applied_at.endswith("Z")
+    assert history.body(20250101000000)["files"] == {"20250101000000_first.yaml": "up: ünïcode ✓\n"}
+    history.set_dirty(20250101000000, "down", 2)
+    assert history.dirty() == DirtyMarker(20250101000000, "down", 2)
+    with driver.transaction():
+        history.clear_dirty()
+        history.record_rolled_back(20250101000000, "first", "rollback")
+    assert history.applied() == [] and history.dirty() is None
+    assert [r["version"] for r in history.rollbacks()] == [20250101000000]
+
+
+LOCKER = """
+import sys, time
+from pathlib import Path
+from migrund.drivers.base import driver_class, parse_url
+url = parse_url(sys.argv[1], Path('.'))
+lock = driver_class(url.dialect).advisory_lock(url, None, time.monotonic() + 10, None)
+print('locked', flush=True)
+time.sleep(60)
+"""
+
+
+def test_advisory_lock_excludes_and_dies_with_its_process(db, tmp_path, dialect):
+    if dialect == "sqlite":
+        pytest.skip("SQLite has no advisory lock; the file lock covers it")
+    url = parse_url(db.url, tmp_path)
+    cls = driver_class(dialect)
+    first = cls.advisory_lock(url, None, time.monotonic() + 5, None)
+    waits: list[str] = []
+    started = time.monotonic()
+    with pytest.raises(LockTimeout) as caught:
+        cls.advisory_lock(url, None, time.monotonic() + 0.5, waits.append)
+    assert 0.4 < time.monotonic() - started < 5
+    assert "held by" in str(caught.value) and waits and "held by" in waits[0]
+    if dialect == "postgresql":
+        assert "migrund pid" in str(caught.value), "the holder's application name is shown"
+    first.release()
+    cls.advisory_lock(url, None, time.monotonic() + 1, None).release()
+    # a holder that dies with kill -9 releases the lock with its connection
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    holder = subprocess.Popen([sys.executable, "-c", LOCKER, db.url], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(LockTimeout):
+            cls.advisory_lock(url, None, time.monotonic() + 0.3, None)
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        cls.advisory_lock(url, None, time.monotonic() + 10, None).release()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_postgresql_schema_holds_migrund_tables(db, tmp_path, dialect):
+    if dialect != "postgresql":
+        pytest.skip("database.schema is a PostgreSQL setting")
+    driver = load_driver(parse_url(db.url, tmp_path), create=True, schema="ops")
+    try:
+        history = History(driver)
+        history.ensure()
+        assert db.rows("SELECT table_schema, table_name FROM information_schema.tables WHERE table_name = 'migrund_history'") == [("ops", "migrund_history")]
+    finally:
+        driver.close()
