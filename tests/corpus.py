@@ -72,7 +72,8 @@ def write_yaml(dest: Path, dialect: str) -> list[int]:
     return written
 
 
-def raw_script(direction: str, dialect: str) -> list[tuple[str, bool]]:
-    """The raw SQL texts a ``dialect`` database runs, in order, with their autocommit flag."""
-    ordered = versions() if direction == "up" else list(reversed(versions()))
+def raw_script(direction: str, dialect: str, count: int | None = None) -> list[tuple[str, bool]]:
+    """The raw SQL texts a ``dialect`` database runs (the first ``count`` versions), in order."""
+    ordered = versions()[:count]
+    ordered = ordered if direction == "up" else list(reversed(ordered))
     return [chosen for v in ordered if (chosen := v.chosen(direction, dialect)) and chosen[0].strip()]

@@ -43,8 +43,10 @@ class MySQLDriver(DbApiDriver):
         """Connect in autocommit mode with utf8mb4."""
         pymysql = _pymysql()
         socket_path = url.query.get("unix_socket") or url.query.get("socket")
+        sql_mode = url.query.get("sql_mode")
         try:
             conn = pymysql.connect(
+                init_command=f"SET SESSION sql_mode = {pymysql.converters.escape_string(sql_mode)!r}" if sql_mode else None,
                 host=url.host or "localhost",
                 port=url.port or 3306,
                 user=url.user or None,
