@@ -95,3 +95,25 @@ def test_kill_9_mid_migration(project, tmp_path):
     assert project.applied() == [20250101000000, 20250102000000]
     if project.dialect == "sqlite":
         assert project.db.rows("PRAGMA integrity_check") == [("ok",)]
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql", "sqlite"])
+def test_marker_of_a_running_migration_is_not_dirty(project, tmp_path):
+    marker = tmp_path / "started"
+    project.write("hooks/slow.py", SLOW_HOOK)
+    project.write("20250101000000_slow.yaml", "transaction: false\nup:\n  - sql: CREATE TABLE b (id INTEGER)\n  - python: hooks/slow.py:slow\n")
+    project.configure(timeout=0.5)
+    runner = start(project, "apply", MIGRUND_TEST_MARKER=str(marker), MIGRUND_TEST_SLEEP="8")
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert runner.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        status = project.run("status", "--json")
+        assert status.code == 0 and status.json["dirty"] is None, "in progress, not dirty"
+        second = project.run("apply")
+        assert second.code == 3 and "held by" in second.err
+        assert runner.wait(timeout=60) == 0
+    finally:
+        runner.kill()
+    assert project.applied() == [20250101000000]
