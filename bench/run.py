@@ -24,26 +24,26 @@ description: table {i}
 up:
   - sql: |
       CREATE TABLE t_{i} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at TEXT);
-      CREATE INDEX ix_t_{i}_name ON t_{i} (name);
-      INSERT INTO t_{i} (name, created_at) VALUES {rows};
+      CREATE INDEX ix_t_{i}_name ON t_{i} (name{prefix});
+      INSERT INTO t_{i} (id, name, created_at) VALUES {rows};
 down:
   - sql: DROP TABLE t_{i}
 """
-ROWS = ", ".join(f"('name {r}', '2025-01-01T00:00:{r:02d}Z')" for r in range(10))
+ROWS = ", ".join(f"({r}, 'name {r}', '2025-01-01T00:00:{r:02d}Z')" for r in range(10))
 
 FLOOR_APPLY = r"""
 import sqlite3, sys, time, json
 db, n, direction = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 conn = sqlite3.connect(db, isolation_level=None)
 conn.execute("CREATE TABLE IF NOT EXISTS h (version INTEGER PRIMARY KEY, name TEXT, checksum TEXT, applied_at TEXT, ms INTEGER, body TEXT)")
-rows = ", ".join(f"('name {r}', '2025-01-01T00:00:{r:02d}Z')" for r in range(10))
+rows = ", ".join(f"({r}, 'name {r}', '2025-01-01T00:00:{r:02d}Z')" for r in range(10))
 order = range(n) if direction == "up" else reversed(range(n))
 for i in order:
     conn.execute("BEGIN")
     if direction == "up":
         conn.execute(f"CREATE TABLE t_{i} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at TEXT)")
         conn.execute(f"CREATE INDEX ix_t_{i}_name ON t_{i} (name)")
-        conn.execute(f"INSERT INTO t_{i} (name, created_at) VALUES {rows}")
+        conn.execute(f"INSERT INTO t_{i} (id, name, created_at) VALUES {rows}")
         conn.execute("INSERT INTO h VALUES (?, ?, ?, ?, ?, ?)", (20000101000000 + i, f"t{i}", "x" * 64, "2025-01-01T00:00:00Z", 1, "body"))
     else:
         conn.execute(f"DROP TABLE t_{i}")
@@ -79,7 +79,7 @@ def best(samples: list[float]) -> float:
 class Workspace:
     """A project with N migrations on tmpfs."""
 
-    def __init__(self, root: Path, n: int) -> None:
+    def __init__(self, root: Path, n: int, *, mysql_index: bool = False) -> None:
         self.root = root
         self.n = n
         self.migrations = root / "migrations"
@@ -91,7 +91,9 @@ class Workspace:
             "daemon:\n  status_file: ../data/status.json\n"
         )
         for i in range(n):
-            (self.migrations / f"{20000101000000 + i}_t{i}.yaml").write_text(MIGRATION.format(i=i, rows=ROWS))
+            # MySQL indexes a TEXT column only by a prefix; the same workload there needs one.
+            text = MIGRATION.format(i=i, rows=ROWS, prefix="(100)" if mysql_index else "")
+            (self.migrations / f"{20000101000000 + i}_t{i}.yaml").write_text(text)
         self.env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         self.env.update(XDG_STATE_HOME=str(root / "state"), PYTHONPATH=str(REPO))
         self.db = root / "data" / "app.db"
