@@ -152,14 +152,19 @@ class History:
         )
 
     def set_dirty(self, version: int, direction: str, step: int) -> None:
-        """Record that ``step`` of ``version`` is about to run outside a transaction."""
-        with self.driver.transaction():
-            self.driver.execute(f"DELETE FROM {self.dirt}")
+        """Record that ``step`` of ``version`` is about to run outside a transaction.
+
+        One autocommitted statement each: the marker is created at step 1 (the run checked
+        that there was none) and moved on at the later steps.
+        """
+        if step == 1:
             self.driver.execute(
                 f"INSERT INTO {self.dirt} (version, direction, step, started_at, started_by)"
                 f" VALUES ({', '.join([self.p] * 5)})",
                 (version, direction, step, utc_now(), actor()),
             )
+        else:
+            self.driver.execute(f"UPDATE {self.dirt} SET step = {self.p} WHERE version = {self.p}", (step, version))
 
     def record_repair(self, marker: DirtyMarker, outcome: str) -> None:
         """Write who cleared ``marker`` and how (caller's transaction)."""

@@ -122,6 +122,8 @@ def test_history_round_trip(driver):
     assert [(r.version, r.name, r.checksum, r.execution_ms, r.seq) for r in rows] == [(20250101000000, "first", "a" * 64, 12, 1)]
     assert rows[0].applied_at.endswith("Z")
     assert history.body(20250101000000)["files"] == {"20250101000000_first.yaml": "up: ünïcode ✓\n"}
+    history.set_dirty(20250101000000, "down", 1)
+    assert history.dirty() == DirtyMarker(20250101000000, "down", 1)
     history.set_dirty(20250101000000, "down", 2)
     assert history.dirty() == DirtyMarker(20250101000000, "down", 2)
     with driver.transaction():

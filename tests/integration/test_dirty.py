@@ -1,6 +1,8 @@
 """SPEC 5.3: non-transactional migrations, the dirty state, and repair, on every database."""
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import Project
 
 BROKEN = """\
@@ -91,3 +93,15 @@ def test_transaction_false_migration_that_succeeds_leaves_no_marker(project):
     project.write("20250101000000_nt.yaml", "transaction: false\nup:\n  - sql: CREATE TABLE t (id INTEGER)\n  - sql: CREATE TABLE u (id INTEGER)\n")
     assert project.run("apply").code == 0
     assert project.db.dirty() is None and project.tables() == ["t", "u"]
+
+
+@pytest.mark.parametrize("dialect", ["postgresql"])
+def test_transaction_false_allows_create_index_concurrently(project):
+    project.table(20250101000000, "a", "a")
+    project.write("20250102000000_idx.yaml", "transaction: false\nup:\n  - sql: CREATE INDEX CONCURRENTLY a_v ON a (v)\ndown:\n  - sql: DROP INDEX CONCURRENTLY a_v\n")
+    assert project.run("apply").code == 0
+    assert ("a_v",) in project.db.rows("SELECT indexname FROM pg_indexes WHERE tablename = 'a'")
+    assert project.run("rollback").code == 0
+    project.write("20250103000000_bad.yaml", "up:\n  - sql: CREATE INDEX CONCURRENTLY a_v2 ON a (v)\n")
+    inside = project.run("apply")
+    assert inside.code == 1 and "CONCURRENTLY" in inside.err and "transaction" in inside.err
