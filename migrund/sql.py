@@ -41,6 +41,9 @@ _COMPOUND_KINDS = {
     "mysql": {"TRIGGER", "PROCEDURE", "FUNCTION", "EVENT"},
     "postgresql": {"FUNCTION", "PROCEDURE"},
 }
+# Second words after CREATE that may still lead to a compound kind; any other (TABLE,
+# INDEX, UNIQUE, VIEW, ...) settles that the statement is not compound.
+_MAYBE_COMPOUND = {"OR", "REPLACE", "TEMP", "TEMPORARY", "DEFINER", "AGGREGATE", "CONSTRAINT", "TRIGGER", "PROCEDURE", "FUNCTION", "EVENT"}
 # MySQL flow-control statements that end with END <keyword>.
 _MYSQL_BLOCKS = {"IF", "LOOP", "WHILE", "REPEAT"}
 _MYSQL_STATEMENT_START = {";", "BEGIN", "THEN", "ELSE", "DO", "LOOP", "REPEAT", ":"}
@@ -89,7 +92,9 @@ def split(text: str, dialect: str) -> list[str]:
     prev = ";"  # previous significant token, upper-cased
     after_end = False
     while pos < length:
-        if content and not compound and (not head or head[0] != "CREATE" or len(head) >= 8):
+        if content and not compound and (
+            not head or head[0] != "CREATE" or len(head) >= 8 or (len(head) >= 2 and head[1] not in _MAYBE_COMPOUND)
+        ):
             # Not a compound statement: only strings, comments and ';' matter from here.
             run = plain.match(text, pos)
             if run:

@@ -23,7 +23,7 @@ class SQLiteDriver(DbApiDriver):
         "text": "TEXT",
         "longtext": "TEXT",
         "bigint": "INTEGER",
-        "autoid": "INTEGER PRIMARY KEY AUTOINCREMENT",
+        "autoid": "INTEGER PRIMARY KEY",  # rowid: rows are never deleted, so ids only grow
     }
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
