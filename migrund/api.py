@@ -7,7 +7,6 @@ from typing import Any, Callable, Mapping, Optional, Union
 
 from . import commands, config
 from .config import Settings
-from .errors import FeatureUnavailable
 from .model import Event
 
 log = logging.getLogger("migrund")
@@ -100,11 +99,13 @@ class DatabaseManager:
         return new_migration(self.settings, name, description, python=python)
 
     def backup_database(self) -> Path:
-        """Take a manual backup (native SQLite for now); return its path."""
-        project = self._project()
-        with project.session(write=True) as state:
-            return state.backup("manual")
+        """Take a manual backup into ``backup.dir``; return its path."""
+        return commands.take_backup(self._project())
+
+    def list_backups(self) -> list[dict[str, Any]]:
+        """The ``backups --json`` document."""
+        return commands.list_backups(self._project())
 
     def restore_database(self, path: Union[str, Path], force: bool = False) -> None:
-        """Restore a backup; not available until the backup feature lands."""
-        raise FeatureUnavailable("restoring backups is not available in this version of migrund")
+        """Restore a backup after SPEC 6's checks (the current state is backed up first)."""
+        commands.restore(self._project(), str(path), force=force)

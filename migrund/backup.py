@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .config import Settings
-from .errors import FeatureUnavailable, OperationFailed
+from .errors import FeatureUnavailable, OperationFailed, Refused
 from .history import utc_now
 
 REASONS = ("manual", "scheduled", "before_rollback", "before_risky", "before_restore")
@@ -24,27 +24,45 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
          fmt: Optional[str] = None, warn=lambda message: None) -> Path:
     """Write one backup and its sidecar; prune ``backup.dir``; return the backup's path."""
     fmt = fmt or settings.backup.format
-    if fmt != "native" or not hasattr(driver, "backup_native"):
+    if not hasattr(driver, "backup_native" if fmt == "native" else "dump_json"):
         raise FeatureUnavailable(
             f"{fmt} backups of {settings.dialect} databases are not available in this version of migrund"
         )
+    if fmt == "native":
+        extension = _EXTENSIONS[settings.dialect]
+    else:
+        extension = ".json.gz" if settings.backup.compress else ".json"
+    created_at = utc_now()
+    header = {
+        "format": fmt,
+        "backend": settings.dialect,
+        "schema_version": schema_version,
+        "database": settings.url.masked(),
+        "created_at": created_at,
+        "reason": reason,
+    }
     if output is None:
         folder = settings.backup.dir
         _prepare_folder(folder, warn)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         stem = settings.url.path.stem if settings.url.path else settings.url.database
-        path = folder / f"{stem}-{stamp}-{reason}-v{schema_version}{_EXTENSIONS[settings.dialect]}"
+        path = folder / f"{stem}-{stamp}-{reason}-v{schema_version}{extension}"
         counter = 1
         while path.exists() or _sidecar(path).exists():
             counter += 1
-            path = folder / f"{stem}-{stamp}-{reason}-v{schema_version}-{counter}{_EXTENSIONS[settings.dialect]}"
+            path = folder / f"{stem}-{stamp}-{reason}-v{schema_version}-{counter}{extension}"
     else:
         path = output
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
-        driver.backup_native(tmp)
+        if fmt == "native":
+            driver.backup_native(tmp)
+        else:
+            from . import portable
+
+            portable.write(tmp, {"metadata": header, **driver.dump_json()}, compress=settings.backup.compress)
         os.chmod(tmp, 0o600)
         digest, size = _digest(tmp)
         os.replace(tmp, path)
@@ -54,16 +72,7 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
     except BaseException:
         _unlink(tmp)
         raise
-    meta = {
-        "format": fmt,
-        "backend": settings.dialect,
-        "schema_version": schema_version,
-        "database": settings.url.masked(),
-        "created_at": utc_now(),
-        "reason": reason,
-        "sha256": digest,
-        "size": size,
-    }
+    meta = {**header, "sha256": digest, "size": size}
     _write_private(_sidecar(path), json.dumps(meta, indent=2) + "\n")
     if output is None and settings.backup.keep:
         prune(settings.backup.dir, settings.backup.keep)
@@ -127,6 +136,56 @@ def listed(folder: Path, warn=lambda message: None) -> list[dict[str, Any]]:
             continue
         found.append({"path": str(sidecar.with_name(sidecar.name[: -len(".meta.json")])), **meta, "created_at": created})
     return sorted(found, key=lambda m: m["created_at"])
+
+
+def inspect(entry: dict[str, Any]) -> dict[str, Any]:
+    """A listed backup in the ``backups`` shape, with ``ok``: its bytes still match the sidecar."""
+    path = Path(entry["path"])
+    try:
+        digest, size = _digest(path)
+        ok = digest == entry.get("sha256") and size == entry.get("size")
+    except OSError:
+        ok, size = False, 0
+    keys = ("path", "created_at", "schema_version", "reason", "format", "backend")
+    return {**{k: entry.get(k) for k in keys}, "size": size, "ok": ok}
+
+
+def check_restorable(path: Path, settings: Settings, versions: Any, *, force: bool) -> dict[str, Any]:
+    """The sidecar of ``path`` if SPEC 6's checks let it be restored; else exit 4 saying why."""
+    sidecar = _sidecar(path)
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        expected = str(meta["sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise Refused(f"backup {path} has no readable sidecar {sidecar.name}; refusing to restore it") from None
+    try:
+        digest, _ = _digest(path)
+    except OSError as exc:
+        raise Refused(f"backup {path} cannot be read: {exc.strerror}") from None
+    if digest != expected:
+        raise Refused(f"backup {path} does not match the sha256 in its sidecar; it was changed or damaged")
+    if meta.get("backend") != settings.dialect:
+        raise Refused(f"backup {path} is of a {meta.get('backend')} database, not {settings.dialect}")
+    version = meta.get("schema_version")
+    if version != 0 and version not in versions and not force:
+        raise Refused(
+            f"backup {path} is at schema version {version}, which no migration file here has; pass --force to restore it anyway"
+        )
+    return meta
+
+
+def restore_into(driver: Any, path: Path, meta: dict[str, Any]) -> None:
+    """Replace the database with the backup at ``path`` (the driver makes it atomic)."""
+    if meta.get("format") == "json":
+        if not hasattr(driver, "restore_json"):
+            raise FeatureUnavailable(f"restoring JSON backups of {meta.get('backend')} databases is not available yet")
+        from . import portable
+
+        driver.restore_json(portable.read(path))
+    else:
+        if not hasattr(driver, "restore_native"):
+            raise FeatureUnavailable(f"restoring native backups of {meta.get('backend')} databases is not available yet")
+        driver.restore_native(path)
 
 
 def prune(folder: Path, keep: int) -> None:

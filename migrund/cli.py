@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("check-safety", "whether rolling back VERSION is safe")
     p.add_argument("version")
     command("verify", "checksums of applied migrations against the files")
+    p = command("backup", "take a backup now; prints its path")
+    p.add_argument("--output", metavar="PATH", help="write here instead of backup.dir (not listed, not pruned)")
+    p.add_argument("--format", choices=["native", "json"], help="override backup.format")
+    command("backups", "list the backups in backup.dir and whether each is intact")
+    p = command("restore", "replace the database by a backup (checked first; the current state is backed up)")
+    p.add_argument("path")
+    p.add_argument("--force", action="store_true", help="accept a schema version no migration file has")
     p = command("repair", "clear a dirty state after fixing the database by hand")
     p.add_argument("version")
     how = p.add_mutually_exclusive_group(required=True)
@@ -173,6 +180,9 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         "check-safety": lambda: commands.check_safety(project, args.version),
         "verify": lambda: commands.verify(project),
         "repair": lambda: commands.repair(project, args.version, applied=args.applied),
+        "backup": lambda: commands.take_backup(project, output=args.output, fmt=args.format),
+        "backups": lambda: commands.list_backups(project),
+        "restore": lambda: commands.restore(project, args.path, force=args.force),
     }
     return _finish(name, runners[name](), out)
 

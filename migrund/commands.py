@@ -236,20 +236,18 @@ class State:
             should_stop=self.project.should_stop,
         )
 
-    def backup(self, reason: str) -> Path:
-        """Take an automatic backup now (SPEC 5.2, 5.4)."""
+    def backup(self, reason: str, *, output: Optional[Path] = None, fmt: Optional[str] = None) -> Path:
+        """Take a backup of the database as it stands now (SPEC 5.2, 5.4, 6)."""
         from . import backup
 
-        self.prepare()
-        assert self.driver is not None and self.history is not None
+        if self.driver is None:
+            raise OperationFailed(f"the database {self.project.settings.url.masked()} does not exist yet: nothing to back up")
+        version = planner.current_version(self.history.applied()) if self.history is not None else 0
         path = backup.take(
-            self.driver,
-            self.project.settings,
-            reason=reason,
-            schema_version=planner.current_version(self.history.applied()),
-            warn=self.project.warn,
+            self.driver, self.project.settings, reason=reason, schema_version=version, output=output, fmt=fmt, warn=self.project.warn
         )
-        self.project.on_event(Event("backup", message=str(path)))
+        if reason != "manual":  # a manual backup's path is the command's own output
+            self.project.on_event(Event("backup", message=str(path)))
         return path
 
 
@@ -593,6 +591,36 @@ def repair(project: Project, version: str, *, applied: bool) -> dict[str, Any]:
             state.history.record_repair(marker, outcome)
             state.history.clear_dirty()
         return {"version": wanted, "direction": marker.direction, "step": marker.step, "recorded": outcome}
+
+
+# -- backups -------------------------------------------------------------------------------
+
+
+def take_backup(project: Project, *, output: Optional[str] = None, fmt: Optional[str] = None) -> Path:
+    """``backup``: a manual backup, under the lock so it never overlaps a migration."""
+    with project.session(write=True) as state:
+        return state.backup("manual", output=Path(output).absolute() if output else None, fmt=fmt)
+
+
+def list_backups(project: Project) -> list[dict[str, Any]]:
+    """``backups``: the backups in ``backup.dir``, oldest first, each with ``ok``."""
+    from . import backup
+
+    return [backup.inspect(entry) for entry in backup.listed(project.settings.backup.dir, project.warn)]
+
+
+def restore(project: Project, path: str, *, force: bool = False) -> dict[str, Any]:
+    """``restore``: check the backup, back up the current database, then replace it atomically."""
+    from . import backup
+
+    source = Path(path).absolute()
+    with project.session(write=True) as state:
+        meta = backup.check_restorable(source, project.settings, set(project.scan().files), force=force)
+        before = state.backup("before_restore") if state.driver is not None else None
+        if state.driver is None:
+            state.driver = project.connect(write=True)
+        backup.restore_into(state.driver, source, meta)
+    return {"restored": str(source), "schema_version": meta["schema_version"], "before_restore": str(before) if before else None}
 
 
 # -- history, check-safety, verify -----------------------------------------------------------

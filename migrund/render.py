@@ -98,6 +98,20 @@ def _repair(doc: dict) -> str:
     return f"{doc['version']} ({doc['direction']}, stopped at step {doc['step']}) is now recorded as {state}"
 
 
+def _backups(rows: list) -> str:
+    if not rows:
+        return "no backups"
+    return "\n".join(
+        f"{r['created_at']}  v{r['schema_version']:<14}  {r['reason']:<15}  {r['format']:<6}  {r['size']:>10}  {'ok' if r['ok'] else 'DAMAGED'}  {r['path']}"
+        for r in rows
+    )
+
+
+def _restore(doc: dict) -> str:
+    saved = f"; the previous state is in {doc['before_restore']}" if doc.get("before_restore") else ""
+    return f"restored {doc['restored']} (schema version {doc['schema_version']}){saved}"
+
+
 def _new(path: Any) -> str:
     from .loader import display
 
@@ -117,4 +131,7 @@ _RENDERERS = {
     "init": _init,
     "new": _new,
     "repair": _repair,
+    "backup": _new,
+    "backups": _backups,
+    "restore": _restore,
 }

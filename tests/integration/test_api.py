@@ -53,9 +53,15 @@ def test_create_migration_and_backup(manager, project):
     backup = manager.backup_database()
     assert backup.exists() and (backup.stat().st_mode & 0o777) == 0o600
     assert backup.with_name(backup.name + ".meta.json").exists()
-    with pytest.raises(FeatureUnavailable) as caught:
-        manager.restore_database(backup)
-    assert caught.value.exit_code == 1
+    assert [b["path"] for b in manager.list_backups()] == [str(backup)]
+    if project.dialect == "sqlite":
+        manager.rollback_migration()
+        assert manager.restore_database(backup) is None
+        assert manager.get_migration_history()[-1]["version"] == int(path.name[:14])
+    else:
+        with pytest.raises(FeatureUnavailable) as caught:
+            manager.restore_database(backup)
+        assert caught.value.exit_code == 1
 
 
 def test_dict_config_resolves_against_working_directory(tmp_path, monkeypatch):

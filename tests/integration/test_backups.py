@@ -1,0 +1,162 @@
+"""Backups, the backups list and restore (SPEC 6) on SQLite; native backups on the servers."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from tests.helpers import Project
+
+AWKWARD = [
+    (1, None, None, None),
+    (2, "ünïcødé ✓ 😀", b"\x00\xff\x10", 1.5),
+    (3, "it's; \"quoted\"\n", b"", float("inf")),
+    (4, "", b"x" * 1000, -0.0),
+    (9223372036854775807, "big", None, 1e-300),
+]
+
+
+def seeded(project: Project) -> None:
+    project.write("20250101000000_t.yaml", "up:\n  - sql: CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, b BLOB, f REAL)\n"
+                  "  - sql: CREATE INDEX t_s ON t (s)\ndown:\n  - sql: DROP TABLE t\n")
+    assert project.run("apply").code == 0
+    conn = sqlite3.connect(project.db_path)
+    conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", AWKWARD)
+    conn.commit()
+    conn.close()
+
+
+def rows(project: Project) -> list[tuple]:
+    conn = sqlite3.connect(project.db_path)
+    found = conn.execute("SELECT * FROM t ORDER BY id").fetchall()
+    conn.close()
+    return found
+
+
+@pytest.mark.parametrize("fmt", ["native", "json"])
+def test_round_trip_restores_data_schema_and_history(sqlite_project, fmt):
+    project = sqlite_project
+    seeded(project)
+    made = project.run("backup", "--format", fmt, "--json")
+    assert made.code == 0, made.err
+    path = made.json["path"]
+    before = project.snapshot()
+    conn = sqlite3.connect(project.db_path)
+    conn.execute("DELETE FROM t")
+    conn.execute("CREATE TABLE later (x INTEGER)")
+    conn.commit()
+    conn.close()
+    restored = project.run("restore", path, "--json")
+    assert restored.code == 0, restored.err
+    assert rows(project) == AWKWARD
+    assert project.snapshot() == before, "schema, data and migrund's own tables all come back"
+    assert "later" not in project.tables()
+    assert restored.json["before_restore"] and os.path.exists(restored.json["before_restore"])
+    assert sqlite3.connect(project.db_path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_files_are_private_and_listed_with_ok(sqlite_project):
+    project = sqlite_project
+    seeded(project)
+    first = project.run("backup").out.strip()
+    second = project.run("backup", "--format", "json").out.strip()
+    folder = project.root / "backups"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for path in (first, second):
+        full = project.root / path
+        assert stat.S_IMODE(full.stat().st_mode) == 0o600
+        meta = json.loads(full.with_name(full.name + ".meta.json").read_text())
+        assert meta["backend"] == "sqlite" and meta["schema_version"] == 20250101000000 and meta["reason"] == "manual"
+        assert meta["database"].startswith("sqlite:///")
+    (folder / ".leftover.sqlite3.123.tmp").write_bytes(b"half")
+    listed = project.run("backups", "--json").json
+    assert [os.path.basename(r["path"]) for r in listed] == [os.path.basename(first), os.path.basename(second)]
+    assert all(r["ok"] for r in listed)
+    assert set(listed[0]) == {"path", "created_at", "schema_version", "reason", "format", "backend", "size", "ok"}
+    with open(project.root / first, "r+b") as handle:
+        handle.seek(100)
+        handle.write(b"\x01")
+    assert [r["ok"] for r in project.run("backups", "--json").json] == [False, True]
+
+
+def test_tampered_backup_is_refused_even_with_force(sqlite_project):
+    project = sqlite_project
+    seeded(project)
+    path = project.run("backup").out.strip()
+    with open(project.root / path, "ab") as handle:
+        handle.write(b"\x00")
+    before = project.snapshot()
+    for args in ([], ["--force"]):
+        result = project.run("restore", path, *args)
+        assert result.code == 4 and "sha256" in result.err
+    assert project.snapshot() == before
+    assert not list((project.root / "backups").glob("*before_restore*")), "a refused restore takes no backup"
+
+
+def test_missing_sidecar_and_unknown_version(sqlite_project):
+    project = sqlite_project
+    seeded(project)
+    path = project.root / project.run("backup").out.strip()
+    sidecar = path.with_name(path.name + ".meta.json")
+    meta = json.loads(sidecar.read_text())
+    sidecar.rename(sidecar.with_suffix(".bak"))
+    assert project.run("restore", str(path), "--force").code == 4
+    meta["schema_version"] = 20990101000000
+    sidecar.write_text(json.dumps(meta))
+    unknown = project.run("restore", str(path))
+    assert unknown.code == 4 and "--force" in unknown.err
+    assert project.run("restore", str(path), "--force").code == 0
+
+
+def test_output_path_is_not_listed_or_pruned(sqlite_project, tmp_path):
+    project = sqlite_project
+    seeded(project)
+    target = tmp_path / "elsewhere" / "copy.sqlite3"
+    target.parent.mkdir()
+    assert project.run("backup", "--output", str(target)).code == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600 and target.with_name("copy.sqlite3.meta.json").exists()
+    assert project.run("backups", "--json").json == []
+
+
+def test_keep_prunes_oldest(sqlite_project):
+    project = sqlite_project
+    project.configure("")
+    config = project.root / "config" / "migrund.yaml"
+    config.write_text(config.read_text().replace("backup:\n  dir: ../backups\n", "backup:\n  dir: ../backups\n  keep: 2\n"))
+    seeded(project)
+    made = [project.run("backup").out.strip() for _ in range(4)]
+    listed = [os.path.basename(r["path"]) for r in project.run("backups", "--json").json]
+    assert listed == [os.path.basename(p) for p in made[-2:]]
+
+
+def test_restore_waits_for_the_lock(sqlite_project):
+    import subprocess
+    import sys
+
+    project = sqlite_project
+    seeded(project)
+    path = project.run("backup").out.strip()
+    project.configure(timeout=0.3)
+    lock = project.root / "data" / "migrund.lock"
+    holder = subprocess.Popen([sys.executable, "-c", "import filelock,sys,time; l=filelock.FileLock(sys.argv[1]); l.acquire(); print('held', flush=True); time.sleep(30)", str(lock)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert project.run("restore", path).code == 3
+        assert project.run("backup").code == 3
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_native_backup_on_every_database(project):
+    project.table(20250101000000, "a", "a")
+    assert project.run("apply").code == 0
+    made = project.run("backup", "--json")
+    assert made.code == 0, made.err
+    listed = project.run("backups", "--json").json
+    assert len(listed) == 1 and listed[0]["ok"] and listed[0]["backend"] == project.dialect
+    assert listed[0]["schema_version"] == 20250101000000 and listed[0]["size"] > 0
