@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 from ..errors import LockTimeout, StatementFailed
@@ -96,7 +97,7 @@ class DbApiDriver:
             pass
 
 
-def run_client(argv: list[str], *, env_extra: dict[str, str], what: str) -> None:
+def run_client(argv: list[str], *, env_extra: dict[str, str], what: str, stdin: Optional[Path] = None) -> None:
     """Run a database client program (pg_dump, mysqldump, ...); secrets only in ``env_extra``."""
     import os
     import shutil
@@ -108,7 +109,12 @@ def run_client(argv: list[str], *, env_extra: dict[str, str], what: str) -> None
         raise OperationFailed(
             f"{argv[0]} was not found on PATH: install the database's client programs, or set backup.format: json"
         )
-    proc = subprocess.run(argv, env={**os.environ, **env_extra}, capture_output=True, text=True)
+    if stdin is None:
+        proc = subprocess.run(argv, env={**os.environ, **env_extra}, capture_output=True, text=True)
+    else:
+        with open(stdin, "rb") as feed:
+            proc = subprocess.run(argv, env={**os.environ, **env_extra}, stdin=feed, capture_output=True)
+        proc.stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
         detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit status {proc.returncode}"
         raise OperationFailed(f"{what} failed: {detail}")

@@ -78,26 +78,52 @@ class MySQLDriver(DbApiDriver):
         """The server's message without PyMySQL's tuple dress."""
         return self._words(exc)
 
-    def backup_native(self, dest: Path) -> None:
-        """``mysqldump --single-transaction`` (or mariadb-dump) into ``dest``; the password in a 0600 option file."""
+    def _run_client(self, programs: tuple[str, str], options: list[str], *, stdin: Optional[Path] = None) -> None:
+        """Run mariadb-dump/mysqldump or mariadb/mysql; the password goes in a 0600 option file."""
         import os
         import shutil
         import tempfile
 
         url = self.url
-        program = "mariadb-dump" if shutil.which("mariadb-dump") else "mysqldump"
-        fd, options = tempfile.mkstemp(prefix="migrund-", suffix=".cnf")  # created 0600
+        program = programs[0] if shutil.which(programs[0]) else programs[1]
+        fd, option_file = tempfile.mkstemp(prefix="migrund-", suffix=".cnf")  # created 0600
         try:
             with os.fdopen(fd, "w") as handle:
                 handle.write(f"[client]\npassword={url.password}\n" if url.password else "[client]\n")
-            argv = [program, f"--defaults-extra-file={options}", "--single-transaction", "--routines", "--triggers",
-                    "--events", "--default-character-set=utf8mb4", f"--result-file={dest}"]
+            argv = [program, f"--defaults-extra-file={option_file}", "--default-character-set=utf8mb4", *options]
             socket_path = url.query.get("unix_socket") or url.query.get("socket")
             argv += [f"--socket={socket_path}"] if socket_path else [f"--host={url.host or 'localhost'}", f"--port={url.port or 3306}"]
             argv += [f"--user={url.user}"] if url.user else []
-            run_client(argv + [url.database], env_extra={}, what=f"{program} of {url.masked()}")
+            run_client(argv + [url.database], env_extra={}, what=f"{program} on {url.masked()}", stdin=stdin)
         finally:
-            os.unlink(options)
+            os.unlink(option_file)
+
+    def backup_native(self, dest: Path) -> None:
+        """``mysqldump --single-transaction`` (or mariadb-dump) into ``dest``."""
+        self._run_client(("mariadb-dump", "mysqldump"), ["--single-transaction", "--routines", "--triggers", "--events", f"--result-file={dest}"])
+
+    def restore_native(self, source: Path) -> None:
+        """Drop every table, view, routine and event of the database, then load the dump.
+
+        MySQL cannot make DDL transactional, so this is not atomic: the before_restore backup
+        taken just before is the way back if it fails midway (README, "Restore").
+        """
+        objects = self.query(
+            "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = DATABASE()"
+        )
+        routines = self.query("SELECT routine_name, routine_type FROM information_schema.routines WHERE routine_schema = DATABASE()")
+        events = self.query("SELECT event_name FROM information_schema.events WHERE event_schema = DATABASE()")
+        self.execute("SET FOREIGN_KEY_CHECKS = 0")
+        try:
+            for name, kind in objects:
+                self.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS `{name}`")
+            for name, kind in routines:
+                self.execute(f"DROP {kind} IF EXISTS `{name}`")
+            for (name,) in events:
+                self.execute(f"DROP EVENT IF EXISTS `{name}`")
+        finally:
+            self.execute("SET FOREIGN_KEY_CHECKS = 1")
+        self._run_client(("mariadb", "mysql"), [], stdin=source)
 
     def table_exists(self, name: str) -> bool:
         """Whether migrund's table ``name`` exists in the connected database."""

@@ -84,18 +84,46 @@ class PostgreSQLDriver(DbApiDriver):
             return primary + (f" ({detail})" if detail else "")
         return super().message(exc)
 
-    def backup_native(self, dest: Path) -> None:
-        """``pg_dump -Fc`` of the database into ``dest`` (the password travels in the environment)."""
+    def _client_args(self) -> tuple[list[str], dict[str, str]]:
+        """Connection options for pg_dump/psql, and the environment carrying the secrets."""
         url = self.url
-        argv = ["pg_dump", "--format=custom", f"--file={dest}", f"--dbname={url.database}"]
         host = url.query.get("host", url.host)
+        argv = [f"--dbname={url.database}"]
         argv += [f"--host={host}"] if host else []
         argv += [f"--port={url.port}"] if url.port else []
         argv += [f"--username={url.user}"] if url.user else []
         env = {"PGPASSWORD": url.password} if url.password else {}
         if "sslmode" in url.query:
             env["PGSSLMODE"] = url.query["sslmode"]
-        run_client(argv, env_extra=env, what=f"pg_dump of {url.masked()}")
+        return argv, env
+
+    def backup_native(self, dest: Path) -> None:
+        """``pg_dump -Fc`` of the database into ``dest`` (the password travels in the environment)."""
+        argv, env = self._client_args()
+        run_client(["pg_dump", "--format=custom", f"--file={dest}", *argv], env_extra=env, what=f"pg_dump of {self.url.masked()}")
+
+    def restore_native(self, source: Path) -> None:
+        """Replace every user schema by the dump, in one transaction (psql --single-transaction).
+
+        The dump becomes a plain script (pg_restore -f); it runs after dropping every user
+        schema and recreating ``public``, so objects made after the backup go too, and a
+        failure anywhere leaves the database as it was.
+        """
+        import tempfile
+
+        schemas = [row[0] for row in self.query(
+            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1"
+        )]
+        drops = "".join(f"DROP SCHEMA {_quote_ident(s)} CASCADE;\n" for s in schemas)
+        prelude = drops + "CREATE SCHEMA public AUTHORIZATION pg_database_owner;\nGRANT USAGE ON SCHEMA public TO PUBLIC;\n"
+        argv, env = self._client_args()
+        with tempfile.TemporaryDirectory(prefix="migrund-restore-") as folder:
+            script = Path(folder) / "restore.sql"
+            first = Path(folder) / "prelude.sql"
+            first.write_text(prelude)
+            run_client(["pg_restore", "--no-owner", "--no-privileges", f"--file={script}", str(source)], env_extra={}, what="pg_restore")
+            run_client(["psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1", *argv,
+                        f"--file={first}", f"--file={script}"], env_extra=env, what=f"restore of {self.url.masked()}")
 
     def qualify(self, table: str) -> str:
         """``"schema".table`` when ``database.schema`` is set."""

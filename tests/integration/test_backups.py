@@ -160,3 +160,19 @@ def test_native_backup_on_every_database(project):
     listed = project.run("backups", "--json").json
     assert len(listed) == 1 and listed[0]["ok"] and listed[0]["backend"] == project.dialect
     assert listed[0]["schema_version"] == 20250101000000 and listed[0]["size"] > 0
+
+
+def test_native_restore_on_every_database(project):
+    project.table(20250101000000, "a", "a")
+    project.table(20250102000000, "b", "b")
+    assert project.run("apply", "--to", "20250101000000").code == 0
+    project.db.execute("INSERT INTO a (id, v) VALUES (1, 'ünïcode; ''quoted''')")
+    path = project.run("backup").out.strip()
+    before = project.snapshot()
+    assert project.run("apply").code == 0
+    project.db.execute("DELETE FROM a")
+    restored = project.run("restore", path, "--json")
+    assert restored.code == 0, restored.err
+    assert project.snapshot() == before, "tables made after the backup are gone, data and history are back"
+    assert project.applied() == [20250101000000]
+    assert project.run("apply").code == 0, "the database works on after a restore"
