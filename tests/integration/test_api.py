@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from migrund import DatabaseManager, MigrationError
-from migrund.errors import FeatureUnavailable, InvalidInput, Refused, StepFailed
+from migrund.errors import InvalidInput, Refused, StepFailed
 from tests.helpers import Project
 
 
@@ -54,14 +54,9 @@ def test_create_migration_and_backup(manager, project):
     assert backup.exists() and (backup.stat().st_mode & 0o777) == 0o600
     assert backup.with_name(backup.name + ".meta.json").exists()
     assert [b["path"] for b in manager.list_backups()] == [str(backup)]
-    if project.dialect == "sqlite":
-        manager.rollback_migration()
-        assert manager.restore_database(backup) is None
-        assert manager.get_migration_history()[-1]["version"] == int(path.name[:14])
-    else:
-        with pytest.raises(FeatureUnavailable) as caught:
-            manager.restore_database(backup)
-        assert caught.value.exit_code == 1
+    manager.rollback_migration()
+    assert manager.restore_database(backup) is None
+    assert manager.get_migration_history()[-1]["version"] == int(path.name[:14])
 
 
 def test_dict_config_resolves_against_working_directory(tmp_path, monkeypatch):

@@ -176,3 +176,81 @@ def test_native_restore_on_every_database(project):
     assert project.snapshot() == before, "tables made after the backup are gone, data and history are back"
     assert project.applied() == [20250101000000]
     assert project.run("apply").code == 0, "the database works on after a restore"
+
+
+def big_table(project: Project, count: int) -> None:
+    project.write("20250101000000_big.yaml", "up:\n  - sql: CREATE TABLE big (id INTEGER PRIMARY KEY, s TEXT)\n")
+    assert project.run("apply").code == 0
+    conn = sqlite3.connect(project.db_path)
+    conn.executemany("INSERT INTO big VALUES (?, ?)", ((i, f"row {i} " + "x" * 50) for i in range(count)))
+    conn.commit()
+    conn.close()
+
+
+def test_kill_9_during_a_backup_leaves_nothing_listed(sqlite_project):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.helpers import clean_env
+
+    project = sqlite_project
+    big_table(project, 300_000)
+    for delay in (0.3, 0.6, 0.9):
+        proc = subprocess.Popen([sys.executable, "-m", "migrund", "backup", "--format", "json"], cwd=project.root,
+                                env=clean_env(project.state_home), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        listed = project.run("backups", "--json").json
+        assert all(entry["ok"] for entry in listed), "whatever is listed is whole"
+        for entry in listed:  # a backup that finished before the kill must restore
+            assert entry["size"] > 0
+    assert project.run("backup").code == 0, "the lock died with the killed process"
+
+
+def test_before_risky_backup_brings_data_back_after_a_failed_risky_migration(sqlite_project):
+    project = sqlite_project
+    seeded(project)
+    project.write("20250102000000_purge.yaml", "risky: true\ntransaction: false\nup:\n  - sql: DELETE FROM t\n  - sql: INSERT INTO nowhere VALUES (1)\n")
+    failed = project.run("apply")
+    assert failed.code == 1 and "before_risky" in failed.err
+    assert rows(project) == []
+    backup_path = next(p for p in (project.root / "backups").glob("*before_risky*") if not p.name.endswith(".meta.json"))
+    assert str(backup_path.name) in failed.err
+    restored = project.run("restore", str(backup_path))
+    assert restored.code == 0, restored.err
+    assert rows(project) == AWKWARD and project.run("status", "--json").json["dirty"] is None
+
+
+def test_backup_during_writes_is_a_point_in_time(sqlite_project):
+    import subprocess
+    import sys
+
+    project = sqlite_project
+    big_table(project, 50_000)
+    writer = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time\n"
+        "c = sqlite3.connect(sys.argv[1], timeout=30)\n"
+        "for i in range(2000):\n"
+        "    c.execute('INSERT INTO big (s) VALUES (?)', ('w',)); c.execute('UPDATE big SET s = s WHERE id = 0'); c.commit()\n"
+    ), str(project.db_path)])
+    try:
+        for fmt in ("native", "json"):
+            path = project.run("backup", "--format", fmt).out.strip()
+            copy = Project(project.root.parent / f"copy-{fmt}")
+            shutil_copy(project, copy)
+            assert copy.run("restore", str(project.root / path), "--force").code == 0
+            conn = sqlite3.connect(copy.db_path)
+            count, top = conn.execute("SELECT count(*), max(id) FROM big").fetchone()
+            conn.close()
+            assert count == top + 1, "every row up to the newest one, none missing: one consistent moment"
+    finally:
+        writer.wait(timeout=120)
+
+
+def shutil_copy(source: Project, target: Project) -> None:
+    import shutil
+
+    shutil.copytree(source.migrations, target.migrations, dirs_exist_ok=True)
