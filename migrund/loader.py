@@ -228,18 +228,23 @@ def _define_yaml(
                 _check_step(step, [direction, index], text, folder, dialect, found)
         if found:
             return None
+    return _migration(source, doc, _steps(doc["up"]), _steps(doc["down"]) if doc.get("down") else None)
+
+
+def _migration(source: SourceFile, meta: Mapping[str, Any], up: tuple[Step, ...], down: Optional[tuple[Step, ...]]) -> Migration:
+    """The Migration of ``source`` from its metadata (YAML keys, or module names lower-cased)."""
     return Migration(
         version=source.version,
         name=source.name,
         filename=source.filename,
-        kind="yaml",
-        description=doc.get("description", ""),
-        dependencies=tuple(doc.get("dependencies", ())),
-        data_destructive=doc.get("data_destructive", False),
-        risky=doc.get("risky", False),
-        transaction=doc.get("transaction", True),
-        up=_steps(doc["up"]),
-        down=_steps(doc["down"]) if doc.get("down") else None,
+        kind=source.kind,
+        description=meta.get("description", ""),
+        dependencies=tuple(meta.get("dependencies", ())),
+        data_destructive=meta.get("data_destructive", False),
+        risky=meta.get("risky", False),
+        transaction=meta.get("transaction", True),
+        up=up,
+        down=down,
         checksum=source.checksum,
         body=source.body,
     )
@@ -323,18 +328,6 @@ def _define_module(source: SourceFile, text: str, found: list[str]) -> Optional[
         found.append(f"VERSION {meta['VERSION']} differs from the file name's version {source.version}")
     if found:
         return None
-    return Migration(
-        version=source.version,
-        name=source.name,
-        filename=source.filename,
-        kind="py",
-        description=meta.get("DESCRIPTION", ""),
-        dependencies=tuple(meta.get("DEPENDENCIES", ())),
-        data_destructive=meta.get("DATA_DESTRUCTIVE", False),
-        risky=meta.get("RISKY", False),
-        transaction=meta.get("TRANSACTION", True),
-        up=(Step("module", path=source.filename, function="up"),),
-        down=(Step("module", path=source.filename, function="down"),) if "down" in functions else None,
-        checksum=source.checksum,
-        body=source.body,
-    )
+    up = (Step("module", path=source.filename, function="up"),)
+    down = (Step("module", path=source.filename, function="down"),) if "down" in functions else None
+    return _migration(source, {k.lower(): v for k, v in meta.items()}, up, down)

@@ -1,22 +1,22 @@
 """The runner against a small fake driver: transactions, history, dirty markers, events."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 
+from migrund.drivers.dbapi import DbApiDriver
 from migrund.errors import StatementFailed, StepFailed
 from migrund.model import Migration, Step
 from migrund.runner import Runner
 
 
-class FakeDriver:
+class FakeDriver(DbApiDriver):
     """Records statements; a transaction buffers them until commit; 'FAIL' statements fail."""
 
     dialect = "sqlite"
     placeholder = "?"
 
     def __init__(self, transactional_ddl: bool = True) -> None:
+        super().__init__(conn=self)
         self.transactional_ddl = transactional_ddl
         self.committed: list[str] = []
         self.pending: list[str] | None = None
@@ -39,19 +39,6 @@ class FakeDriver:
 
     def rollback(self):
         self.pending = None
-
-    @contextmanager
-    def transaction(self):
-        self.begin()
-        try:
-            yield
-        except BaseException:
-            self.rollback()
-            raise
-        self.commit()
-
-    def dbapi_connection(self):
-        return self
 
 
 class FakeHistory:
