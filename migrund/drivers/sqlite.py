@@ -97,8 +97,18 @@ class SQLiteDriver(DbApiDriver):
         return {"schema": [sql for _, _, sql in objects], "tables": tables}
 
     def restore_native(self, source: Path) -> None:
-        """Replace the whole database by the SQLite file ``source``, atomically."""
-        self._swap_in(lambda scratch: self._copy(sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True), scratch))
+        """Replace the whole database by the SQLite file ``source`` (its sha256 already checked).
+
+        The backup API copies it over the live database in one step, which readers see as
+        one atomic change.
+        """
+        backup = sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)
+        try:
+            backup.backup(self.conn)
+        except sqlite3.Error as exc:
+            raise OperationFailed(f"restore failed: {exc}") from exc
+        finally:
+            backup.close()
 
     def restore_json(self, document: dict[str, Any]) -> None:
         """Replace the whole database by a JSON backup, atomically."""
@@ -124,16 +134,9 @@ class SQLiteDriver(DbApiDriver):
 
         self._swap_in(build)
 
-    @staticmethod
-    def _copy(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
-        try:
-            source.backup(target)
-        finally:
-            source.close()
-
     def _swap_in(self, build: Any) -> None:
         # Build the replacement in a scratch file beside the database, check it, then copy
-        # it over the live database with the backup API: one atomic write for readers.
+        # it over the live database with the backup API: one atomic change for readers.
         scratch_path = self.path.with_name(f".{self.path.name}.restore-{os.getpid()}.tmp")
         scratch_path.unlink(missing_ok=True)
         scratch = sqlite3.connect(str(scratch_path))

@@ -1,0 +1,125 @@
+"""Backup and restore of a 1M-row database against the engines' own tools as the floor.
+
+SQLite: migrund's native backup and restore against sqlite3's backup API called directly;
+PostgreSQL: against pg_dump -Fc and pg_restore run directly. Restores go into an empty
+database (a restore over an existing one also takes the before_restore backup SPEC 6
+requires, which the floor does not). The JSON format's throughput is printed beside.
+Usage: python bench/backups.py [--rows 1000000] [--skip-postgresql]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PY = sys.executable
+PG = "postgresql://postgres@127.0.0.1:5432"
+
+
+def timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {proc.stderr}")
+    return time.perf_counter() - start
+
+
+def project(root: Path, url: str) -> dict[str, str]:
+    (root / "config").mkdir(parents=True)
+    (root / "migrations").mkdir()
+    (root / "config" / "migrund.yaml").write_text(
+        f"database:\n  url: {url}\nmigrations:\n  path: ../migrations\nlock:\n  path: ../migrund.lock\n"
+        "backup:\n  dir: ../backups\n  keep: 0\ndaemon:\n  status_file: ../status.json\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(XDG_STATE_HOME=str(root / "state"), PYTHONPATH=str(REPO))
+    return env
+
+
+def fill_sqlite(path: Path, rows: int) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL, payload BLOB)")
+    conn.executemany("INSERT INTO items VALUES (?, ?, ?, ?)", ((i, f"item {i}", i * 0.25, os.urandom(16)) for i in range(rows)))
+    conn.commit()
+    conn.close()
+
+
+def line(label: str, ours: float, floor: float) -> None:
+    print(f"{label:<34} {ours * 1000:>9.0f}ms {floor * 1000:>9.0f}ms  {ours / floor:.2f}x")
+
+
+def bench_sqlite(tmp: Path, rows: int) -> None:
+    root = tmp / "sqlite"
+    env = project(root, "sqlite:///../data/app.db")
+    (root / "data").mkdir()
+    fill_sqlite(root / "data" / "app.db", rows)
+    copy = "import sqlite3,sys; s=sqlite3.connect(sys.argv[1]); d=sqlite3.connect(sys.argv[2]); s.backup(d); d.close()"
+    floor_backup = timed([PY, "-c", copy, str(root / "data" / "app.db"), str(tmp / "floor.sqlite3")], env, root)
+    ours_backup = timed([PY, "-m", "migrund", "backup", "--output", str(tmp / "ours.sqlite3")], env, root)
+    shutil.move(root / "data" / "app.db", tmp / "original.db")
+    floor_restore = timed([PY, "-c", copy, str(tmp / "floor.sqlite3"), str(tmp / "restored.db")], env, root)
+    ours_restore = timed([PY, "-m", "migrund", "restore", str(tmp / "ours.sqlite3"), "--force"], env, root)
+    shutil.move(tmp / "original.db", root / "data" / "app.db")
+    json_backup = timed([PY, "-m", "migrund", "backup", "--format", "json", "--output", str(tmp / "ours.json.gz")], env, root)
+    (root / "data" / "app.db").unlink()
+    json_restore = timed([PY, "-m", "migrund", "restore", str(tmp / "ours.json.gz"), "--force"], env, root)
+    line("sqlite native backup", ours_backup, floor_backup)
+    line("sqlite native restore (empty db)", ours_restore, floor_restore)
+    print(f"{'sqlite json backup':<34} {json_backup * 1000:>9.0f}ms  {rows / json_backup:,.0f} rows/s")
+    print(f"{'sqlite json restore':<34} {json_restore * 1000:>9.0f}ms  {rows / json_restore:,.0f} rows/s")
+
+
+def psql(sql: str, db: str = "postgres") -> None:
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", f"{PG}/{db}", "-c", sql], check=True, capture_output=True)
+
+
+def bench_postgresql(tmp: Path, rows: int) -> None:
+    source, target, floor_target = (f"migrund_bench_{uuid.uuid4().hex[:8]}" for _ in range(3))
+    for name in (source, target, floor_target):
+        psql(f'CREATE DATABASE "{name}"')
+    try:
+        psql(
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price DOUBLE PRECISION, payload BYTEA);"
+            f"INSERT INTO items SELECT i, 'item ' || i, i * 0.25, decode(md5(i::text), 'hex') FROM generate_series(0, {rows - 1}) i",
+            source,
+        )
+        root = tmp / "pg"
+        env = project(root, f"{PG}/{source}")
+        floor_backup = timed(["pg_dump", "-Fc", "-f", str(tmp / "floor.pgdump"), "-d", f"{PG}/{source}"], env, root)
+        ours_backup = timed([PY, "-m", "migrund", "backup", "--output", str(tmp / "ours.pgdump")], env, root)
+        floor_restore = timed(["pg_restore", "--no-owner", "-d", f"{PG}/{floor_target}", str(tmp / "floor.pgdump")], env, root)
+        env["MIGRUND_DATABASE_URL"] = f"{PG}/{target}"
+        ours_restore = timed([PY, "-m", "migrund", "restore", str(tmp / "ours.pgdump"), "--force"], env, root)
+        line("postgresql native backup", ours_backup, floor_backup)
+        line("postgresql native restore", ours_restore, floor_restore)
+    finally:
+        for name in (source, target, floor_target):
+            psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--skip-postgresql", action="store_true")
+    args = parser.parse_args()
+    base = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+    tmp = Path(tempfile.mkdtemp(prefix="migrund-bench-", dir=base))
+    try:
+        print(f"{args.rows:,} rows; {'measure':<24} {'migrund':>9} {'floor':>11}")
+        bench_sqlite(tmp, args.rows)
+        if not args.skip_postgresql:
+            bench_postgresql(tmp, args.rows)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
