@@ -3,7 +3,8 @@
 Plain integers, text and NULL stay plain JSON values; everything JSON cannot hold exactly
 is a one-key object: ``{"$bytes": base64}``, ``{"$decimal": "1.10"}``,
 ``{"$datetime" | "$date" | "$time": iso}``, ``{"$timedelta": seconds}``,
-``{"$float": "inf" | "-inf" | "nan"}``, ``{"$uuid": text}``.
+``{"$float": "inf" | "-inf" | "nan"}``, ``{"$uuid": text}``, ``{"$list": [...]}`` (arrays),
+``{"$json": value}`` (json documents).
 """
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ def encode(value: Any) -> Any:
         return {"$timedelta": value.total_seconds()}
     if isinstance(value, uuid.UUID):
         return {"$uuid": str(value)}
+    if isinstance(value, (list, tuple)):
+        return {"$list": [encode(v) for v in value]}
+    if isinstance(value, dict):
+        return {"$json": value}
     return {"$text": str(value)}
 
 
@@ -51,6 +56,7 @@ _DECODERS = {
     "$float": float,
     "$uuid": uuid.UUID,
     "$text": str,
+    "$json": lambda v: v,
 }
 
 
@@ -58,6 +64,8 @@ def decode(value: Any) -> Any:
     """The database value of one encoded JSON value."""
     if isinstance(value, dict) and len(value) == 1:
         (key, raw), = value.items()
+        if key == "$list":
+            return [decode(v) for v in raw]
         return _DECODERS[key](raw)
     return value
 

@@ -114,7 +114,7 @@ class Driver(Protocol):
     placeholder: str
     column_types: Mapping[str, str]
 
-    def begin(self) -> None:
+    def begin(self, begin_sql: Optional[str] = None) -> None:
         """Start a transaction."""
 
     def commit(self) -> None:
@@ -135,8 +135,8 @@ class Driver(Protocol):
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Run one statement and return all rows."""
 
-    def transaction(self) -> AbstractContextManager[None]:
-        """Begin; commit on success, roll back on an exception."""
+    def transaction(self, begin_sql: Optional[str] = None) -> AbstractContextManager[None]:
+        """Begin (``begin_sql``: a particular isolation); commit on success, roll back on an exception."""
 
     def table_exists(self, name: str) -> bool:
         """Whether a table called ``name`` exists where migrund keeps its tables."""

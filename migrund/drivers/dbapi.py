@@ -48,9 +48,9 @@ class DbApiDriver:
         """The database's own words for ``exc``."""
         return str(exc).strip()
 
-    def begin(self) -> None:
-        """Start a transaction."""
-        self.execute(self.begin_sql)
+    def begin(self, begin_sql: Optional[str] = None) -> None:
+        """Start a transaction (``begin_sql``: with an isolation level or a snapshot)."""
+        self.execute(begin_sql or self.begin_sql)
         self.in_transaction = True
 
     def commit(self) -> None:
@@ -68,9 +68,9 @@ class DbApiDriver:
                 pass
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, begin_sql: Optional[str] = None) -> Iterator[None]:
         """Begin; commit on success, roll back on an exception."""
-        self.begin()
+        self.begin(begin_sql)
         try:
             yield
         except BaseException:

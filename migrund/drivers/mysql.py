@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from ..errors import DatabaseUnavailable, FeatureUnavailable
+from ..errors import DatabaseUnavailable, FeatureUnavailable, StatementFailed
 from .base import DatabaseURL
 from .dbapi import AdvisoryLock, DbApiDriver, poll_lock, run_client
 
@@ -108,6 +108,10 @@ class MySQLDriver(DbApiDriver):
         MySQL cannot make DDL transactional, so this is not atomic: the before_restore backup
         taken just before is the way back if it fails midway (README, "Restore").
         """
+        self._drop_everything()
+        self._run_client(("mariadb", "mysql"), [], stdin=source)
+
+    def _drop_everything(self) -> None:
         objects = self.query(
             "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = DATABASE()"
         )
@@ -123,7 +127,50 @@ class MySQLDriver(DbApiDriver):
                 self.execute(f"DROP EVENT IF EXISTS `{name}`")
         finally:
             self.execute("SET FOREIGN_KEY_CHECKS = 1")
-        self._run_client(("mariadb", "mysql"), [], stdin=source)
+
+    def dump_json(self) -> dict[str, Any]:
+        """Tables (SHOW CREATE TABLE) and rows, read in one consistent snapshot."""
+        from .. import portable
+
+        with self.transaction("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"):
+            names = [r[0] for r in self.query(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
+                " AND table_type = 'BASE TABLE' ORDER BY 1"
+            )]
+            schema, tables = [], {}
+            for name in names:
+                schema.append(self.query(f"SHOW CREATE TABLE `{name}`")[0][1])
+                with self.conn.cursor() as cursor:
+                    cursor.execute(f"SELECT * FROM `{name}`")
+                    columns = [d[0] for d in cursor.description]
+                    types = [str(d[1]) for d in cursor.description]
+                    tables[name] = {"columns": columns, "types": types, "rows": portable.table_rows(cursor.fetchall())}
+        return {"schema": schema, "tables": tables}
+
+    def restore_json(self, document: dict[str, Any]) -> None:
+        """Drop everything, then create the tables and load the rows (not atomic: see restore_native)."""
+        from .. import portable
+
+        self._drop_everything()
+        self.execute("SET FOREIGN_KEY_CHECKS = 0")
+        try:
+            for statement in document["schema"]:
+                self.execute(statement)
+            for name, table in document["tables"].items():
+                if not table["rows"]:
+                    continue
+                columns = ", ".join(f"`{c}`" for c in table["columns"])
+                marks = ", ".join(["%s"] * len(table["columns"]))
+                try:
+                    with self.conn.cursor() as cursor:
+                        cursor.executemany(
+                            f"INSERT INTO `{name}` ({columns}) VALUES ({marks})",
+                            [[portable.decode(v) for v in row] for row in table["rows"]],
+                        )
+                except self.error as exc:
+                    raise StatementFailed(self.message(exc), f"INSERT INTO `{name}`") from exc
+        finally:
+            self.execute("SET FOREIGN_KEY_CHECKS = 1")
 
     def table_exists(self, name: str) -> bool:
         """Whether migrund's table ``name`` exists in the connected database."""

@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from ..errors import DatabaseUnavailable, FeatureUnavailable
+from ..errors import DatabaseUnavailable, FeatureUnavailable, StatementFailed
 from .base import DatabaseURL
 from .dbapi import AdvisoryLock, DbApiDriver, poll_lock, run_client
 
@@ -111,9 +111,7 @@ class PostgreSQLDriver(DbApiDriver):
         """
         import tempfile
 
-        schemas = [row[0] for row in self.query(
-            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1"
-        )]
+        schemas = [row[0] for row in self.query(_USER_SCHEMAS)]
         drops = "".join(f"DROP SCHEMA {_quote_ident(s)} CASCADE;\n" for s in schemas)
         prelude = drops + "CREATE SCHEMA public AUTHORIZATION pg_database_owner;\nGRANT USAGE ON SCHEMA public TO PUBLIC;\n"
         argv, env = self._client_args()
@@ -124,6 +122,15 @@ class PostgreSQLDriver(DbApiDriver):
             run_client(["pg_restore", "--no-owner", "--no-privileges", f"--file={script}", str(source)], env_extra={}, what="pg_restore")
             run_client(["psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1", *argv,
                         f"--file={first}", f"--file={script}"], env_extra=env, what=f"restore of {self.url.masked()}")
+
+    def dump_json(self) -> dict[str, Any]:
+        """Tables and rows of the user schemas, read in one REPEATABLE READ snapshot."""
+        with self.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"):
+            return _json_dump(self)
+
+    def restore_json(self, document: dict[str, Any]) -> None:
+        """Replace the user schemas by a JSON backup, atomically."""
+        _json_restore(self, document)
 
     def qualify(self, table: str) -> str:
         """``"schema".table`` when ``database.schema`` is set."""
@@ -173,3 +180,107 @@ class PostgreSQLDriver(DbApiDriver):
             driver.close()
             raise
         return AdvisoryLock(driver, "SELECT pg_advisory_unlock(%s)", (key,))
+
+
+_USER_SCHEMAS = "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1"
+
+
+def _json_dump(driver: PostgreSQLDriver) -> dict[str, Any]:
+    """Tables (columns, defaults, identity, constraints, indexes), sequences and rows of the user schemas."""
+    from .. import portable
+
+    schemas = [row[0] for row in driver.query(_USER_SCHEMAS)]
+    ddl: list[str] = [f"CREATE SCHEMA IF NOT EXISTS {_quote_ident(s)}" for s in schemas if s != "public"]
+    post: list[str] = []
+    tables: dict[str, Any] = {}
+    for schema, seq, start, increment, last, called in driver.query(
+        "SELECT n.nspname, c.relname, s.seqstart, s.seqincrement, sv.last_value, sv.last_value IS NOT NULL FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence s ON s.seqrelid = c.oid"
+        " JOIN pg_sequences sv ON sv.schemaname = n.nspname AND sv.sequencename = c.relname"
+        " WHERE c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'i')"
+        " AND n.nspname = ANY(%s) ORDER BY 1, 2",
+        (schemas,),
+    ):
+        name = f"{_quote_ident(schema)}.{_quote_ident(seq)}"
+        ddl.append(f"CREATE SEQUENCE {name} START {start} INCREMENT {increment}")
+        if last is not None:
+            post.append(f"SELECT setval('{name}', {last}, {'true' if called else 'false'})")
+    for oid, schema, table in driver.query(
+        "SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s) ORDER BY 2, 3",
+        (schemas,),
+    ):
+        name = f"{_quote_ident(schema)}.{_quote_ident(table)}"
+        columns = driver.query(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity"
+            " FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+            " WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            (oid,),
+        )
+        parts = []
+        for column, kind, not_null, default, identity in columns:
+            part = f"{_quote_ident(column)} {kind}"
+            if identity:
+                part += f" GENERATED {'ALWAYS' if identity == 'a' else 'BY DEFAULT'} AS IDENTITY"
+            elif default is not None:
+                part += f" DEFAULT {default}"
+            parts.append(part + (" NOT NULL" if not_null else ""))
+        ddl.append(f"CREATE TABLE {name} ({', '.join(parts)})")
+        quoted = ", ".join(_quote_ident(c[0]) for c in columns)
+        rows = driver.query(f"SELECT {quoted} FROM {name}") if columns else []
+        tables[f"{schema}.{table}"] = {
+            "columns": [c[0] for c in columns],
+            "types": [c[1] for c in columns],
+            "rows": portable.table_rows(rows),
+        }
+        for identity_column in (c[0] for c in columns if c[4]):
+            post.append(
+                f"SELECT setval(pg_get_serial_sequence('{name}', '{identity_column}'),"
+                f" COALESCE((SELECT max({_quote_ident(identity_column)}) FROM {name}), 1),"
+                f" (SELECT max({_quote_ident(identity_column)}) FROM {name}) IS NOT NULL)"
+            )
+    constraints = driver.query(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype FROM pg_constraint"
+        " WHERE connamespace = ANY(SELECT oid FROM pg_namespace WHERE nspname = ANY(%s)) AND conrelid <> 0"
+        " AND contype IN ('p', 'u', 'c', 'x', 'f') ORDER BY contype = 'f', 1, 2",
+        (schemas,),
+    )
+    post += [f"ALTER TABLE {rel} ADD CONSTRAINT {_quote_ident(con)} {definition}" for rel, con, definition, _ in constraints]
+    post += [row[0] for row in driver.query(
+        "SELECT indexdef FROM pg_indexes i WHERE schemaname = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c"
+        " WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass) ORDER BY 1",
+        (schemas,),
+    )]
+    return {"schema": ddl + post, "tables": tables, "data_before": len(ddl)}
+
+
+def _json_restore(driver: PostgreSQLDriver, document: dict[str, Any]) -> None:
+    """Replace the user schemas by a JSON backup in one transaction."""
+    from psycopg.types.json import Jsonb
+
+    from .. import portable
+
+    schemas = [row[0] for row in driver.query(_USER_SCHEMAS)]
+    split_at = document.get("data_before", len(document["schema"]))
+    with driver.transaction():
+        for schema in schemas:
+            driver.execute(f"DROP SCHEMA {_quote_ident(schema)} CASCADE")
+        driver.execute("CREATE SCHEMA public AUTHORIZATION pg_database_owner")
+        driver.execute("GRANT USAGE ON SCHEMA public TO PUBLIC")
+        for statement in document["schema"][:split_at]:
+            driver.execute(statement)
+        for full_name, table in document["tables"].items():
+            schema, _, name = full_name.partition(".")
+            json_columns = [t in ("json", "jsonb") for t in table["types"]]
+            columns = ", ".join(_quote_ident(c) for c in table["columns"])
+            target = f"{_quote_ident(schema)}.{_quote_ident(name)}"
+            try:
+                with driver.conn.cursor() as cursor:
+                    with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+                        for row in table["rows"]:
+                            values = [portable.decode(v) for v in row]
+                            copy.write_row([Jsonb(v) if j and v is not None else v for v, j in zip(values, json_columns)])
+            except driver.error as exc:
+                raise StatementFailed(driver.message(exc), f"COPY {target}") from exc
+        for statement in document["schema"][split_at:]:
+            driver.execute(statement)

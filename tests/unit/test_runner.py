@@ -29,7 +29,7 @@ class FakeDriver(DbApiDriver):
             raise StatementFailed("boom", sql)
         self._record(sql)
 
-    def begin(self):
+    def begin(self, begin_sql=None):
         assert self.pending is None, "nested transaction"
         self.pending = []
 
