@@ -43,7 +43,10 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
     }
     if output is None:
         folder = settings.backup.dir
-        _prepare_folder(folder, warn)
+        try:
+            _prepare_folder(folder, warn)
+        except OSError as exc:
+            raise OperationFailed(f"cannot use the backup folder {folder}: {exc.strerror or exc}") from exc
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         stem = settings.url.path.stem if settings.url.path else settings.url.database
         path = folder / f"{stem}-{stamp}-{reason}-v{schema_version}{extension}"
@@ -189,8 +192,15 @@ def restore_into(driver: Any, path: Path, meta: dict[str, Any]) -> None:
 
 
 def prune(folder: Path, keep: int) -> None:
-    """Delete the oldest backups beyond ``keep`` (the newest are always kept)."""
+    """Delete the oldest backups beyond ``keep``, never the newest one that is still intact."""
     backups = listed(folder)
-    for old in backups[: max(len(backups) - keep, 0)]:
-        _unlink(Path(old["path"]))
-        _unlink(_sidecar(Path(old["path"])))
+    doomed = backups[: max(len(backups) - keep, 0)]
+    if not doomed:
+        return
+    # Usually the newest kept backup is intact and this stops at once; if every kept one
+    # is damaged, the newest intact backup among the doomed is spared.
+    newest_good = next((b for b in reversed(backups) if inspect(b)["ok"]), None)
+    for old in doomed:
+        if old is not newest_good:
+            _unlink(Path(old["path"]))
+            _unlink(_sidecar(Path(old["path"])))

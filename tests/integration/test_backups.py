@@ -296,3 +296,30 @@ def test_server_round_trip_with_awkward_values(project, fmt):
     assert "later" not in project.tables()
     project.db.execute("INSERT INTO odd (s) VALUES ('after')")  # identities continue past the restored rows
     assert project.db.rows("SELECT max(id) FROM odd")[0][0] == 3
+
+
+def test_pruning_spares_the_newest_intact_backup(sqlite_project):
+    from migrund import backup
+
+    project = sqlite_project
+    seeded(project)
+    older = project.root / project.run("backup").out.strip()
+    newer = project.root / project.run("backup").out.strip()
+    with open(newer, "r+b") as handle:
+        handle.write(b"junk")
+    backup.prune(project.root / "backups", keep=1)
+    assert older.exists(), "the only intact backup is never pruned"
+    assert newer.exists(), "the newest is within keep"
+    good = project.run("backup").out.strip()
+    backup.prune(project.root / "backups", keep=1)
+    assert not older.exists() and not newer.exists() and (project.root / good).exists()
+
+
+def test_a_backup_that_cannot_be_taken_stops_the_rollback(sqlite_project):
+    project = sqlite_project
+    seeded(project)
+    (project.root / "backups").write_text("a file where the folder should be")
+    before = project.snapshot()
+    result = project.run("rollback")
+    assert result.code == 1 and "backup folder" in result.err
+    assert project.snapshot() == before
