@@ -155,10 +155,15 @@ def _run(args: argparse.Namespace, out: Output) -> int:
     if args.command == "init":
         return _finish(args.command, commands_init(args.dir), out)
     settings = config.load(args.config)
-    if args.command in ("apply", "up", "rollback", "down", "reconcile"):
-        # Only these run hooks, the only code that logs; others skip importing logging.
-        _configure_logging(settings.log_level, bool(getattr(args, "verbose", False)))
-    project = commands.Project(settings, on_event=out.progress, warn=out.warn, lock_timeout=args.lock_timeout)
+    verbose = bool(getattr(args, "verbose", False))
+    project = commands.Project(
+        settings,
+        on_event=out.progress,
+        warn=out.warn,
+        lock_timeout=args.lock_timeout,
+        # Only migrations log (their hooks); a command with nothing to run never imports logging.
+        before_run=lambda: _configure_logging(settings.log_level, verbose),
+    )
     name = {"up": "apply", "down": "rollback"}.get(args.command, args.command)
     out.last_command = name  # type: ignore[attr-defined]
     runners: dict[str, Callable[[], Any]] = {

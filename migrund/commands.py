@@ -45,8 +45,10 @@ class Project:
         warn: Callable[[str], None] = _ignore,
         lock_timeout: Optional[float] = None,
         should_stop: Callable[[], bool] = lambda: False,
+        before_run: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings
+        self.before_run = before_run  # called once before the first change (the CLI sets up logging)
         self.on_event = on_event
         self.warn = warn
         self.lock_timeout = lock_timeout
@@ -226,6 +228,7 @@ class State:
 
     def runner(self) -> Runner:
         """A runner over this session's connection (prepared for writing)."""
+        self.project.before_run()
         self.prepare()
         assert self.driver is not None and self.history is not None
         return Runner(
