@@ -323,3 +323,58 @@ def test_a_backup_that_cannot_be_taken_stops_the_rollback(sqlite_project):
     result = project.run("rollback")
     assert result.code == 1 and "backup folder" in result.err
     assert project.snapshot() == before
+
+
+def test_missing_client_program_suggests_json(project):
+    if project.dialect == "sqlite":
+        pytest.skip("SQLite needs no client program")
+    project.table(20250101000000, "a", "a")
+    assert project.run("apply").code == 0
+    result = project.run("backup", env={"PATH": "/nonexistent"})
+    assert result.code == 1 and "was not found" in result.err and "format: json" in result.err
+    assert project.run("backup", "--format", "json", env={"PATH": "/nonexistent"}).code == 0
+
+
+def test_before_risky_backup_on_every_database(project):
+    project.table(20250101000000, "a", "a")
+    project.write("20250102000000_purge.yaml", "risky: true\ntransaction: false\nup:\n  - sql: DELETE FROM a\n  - sql: INSERT INTO nowhere VALUES (1)\n")
+    assert project.run("apply", "--to", "20250101000000").code == 0
+    project.db.execute("INSERT INTO a (id, v) VALUES (1, 'keep me'), (2, 'and me')")
+    failed = project.run("apply")
+    assert failed.code == 1 and "before_risky" in failed.err
+    assert project.db.rows("SELECT count(*) FROM a")[0][0] == 0, "outside a transaction the first step stayed"
+    path = next(p for p in (project.root / "backups").glob("*before_risky*") if not p.name.endswith(".meta.json"))
+    restored = project.run("restore", str(path))
+    assert restored.code == 0, restored.err
+    assert sorted(project.db.rows("SELECT id, v FROM a")) == [(1, "keep me"), (2, "and me")]
+    assert project.run("status", "--json").json["dirty"] is None
+
+
+FILL = {
+    "postgresql": "INSERT INTO big SELECT i, repeat('x', 60) FROM generate_series(1, 300000) i",
+    "mysql": "INSERT INTO big SELECT seq, REPEAT('x', 60) FROM seq_1_to_300000",
+}
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+@pytest.mark.parametrize("fmt", ["native", "json"])
+def test_kill_9_during_a_server_backup_leaves_nothing_bad(project, fmt):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.helpers import clean_env
+
+    project.write("20250101000000_big.yaml", "up:\n  - sql: CREATE TABLE big (id INTEGER PRIMARY KEY, s TEXT)\n")
+    assert project.run("apply").code == 0
+    project.db.execute(FILL[project.dialect])
+    for delay in (0.2, 0.5):
+        proc = subprocess.Popen([sys.executable, "-m", "migrund", "backup", "--format", fmt], cwd=project.root,
+                                env=clean_env(project.state_home), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert all(entry["ok"] for entry in project.run("backups", "--json").json)
+    assert project.run("backup", "--format", fmt).code == 0, "the locks died with the killed process"
+    assert project.run("backups", "--json").json[-1]["ok"]
