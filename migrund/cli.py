@@ -96,11 +96,10 @@ class Output:
         """One line per runner event (text mode only)."""
         if self.as_json or self.quiet:
             return
-        if event.kind == "start":
-            verb = "applying" if event.direction == "up" else "rolling back"
-            print(f"{verb} {event.version} {event.name} ...", end="", flush=True)
-        elif event.kind == "done":
-            print(f" done in {event.ms} ms", flush=True)
+        # One whole line per finished migration: hook logs on stderr never split it.
+        if event.kind == "done":
+            verb = "applied" if event.direction == "up" else "rolled back"
+            print(f"{verb} {event.version} {event.name} in {event.ms} ms", flush=True)
         elif event.kind == "backup":
             print(f"backup written: {event.message}", flush=True)
 
