@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PY, ROWS, Workspace, best, timed  # noqa: E402
+from run import PY, Workspace, best, timed  # noqa: E402
 
 ADMIN = {"postgresql": "postgresql://postgres@127.0.0.1:5432", "mysql": "mysql://root@127.0.0.1:3306"}
 

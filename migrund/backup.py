@@ -155,6 +155,8 @@ def inspect(entry: dict[str, Any]) -> dict[str, Any]:
 
 def check_restorable(path: Path, settings: Settings, versions: Any, *, force: bool) -> dict[str, Any]:
     """The sidecar of ``path`` if SPEC 6's checks let it be restored; else exit 4 saying why."""
+    if not path.is_file():
+        raise Refused(f"backup {path} does not exist")
     sidecar = _sidecar(path)
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 from . import loader, permissions
 from . import plan as planner
@@ -643,7 +643,7 @@ def history(project: Project, *, rollbacks: bool = False, limit: Optional[int] =
                 {"version": a.version, "name": a.name, "checksum": a.checksum, "applied_at": a.applied_at, "execution_ms": a.execution_ms}
                 for a in state.applied
             ]
-    return rows[-limit:] if limit else rows
+    return rows[len(rows) - limit:] if limit is not None else rows
 
 
 def check_safety(project: Project, version: str) -> dict[str, Any]:

@@ -104,6 +104,8 @@ def test_missing_sidecar_and_unknown_version(sqlite_project):
     meta = json.loads(sidecar.read_text())
     sidecar.rename(sidecar.with_suffix(".bak"))
     assert project.run("restore", str(path), "--force").code == 4
+    gone = project.run("restore", str(path) + ".nope")
+    assert gone.code == 4 and "does not exist" in gone.err
     meta["schema_version"] = 20990101000000
     sidecar.write_text(json.dumps(meta))
     unknown = project.run("restore", str(path))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sqlite3
 
 import pytest
 
@@ -276,6 +275,8 @@ def test_history_json_shape_and_limit(project):
         assert ISO_UTC.match(row["applied_at"]) and len(row["checksum"]) == 64 and isinstance(row["execution_ms"], int)
     limited = project.run("history", "--limit", "2", "--json").json
     assert [r["version"] for r in limited] == [20250102000000, 20250103000000]
+    assert project.run("history", "--limit", "0", "--json").json == []
+    assert len(project.run("history", "--limit", "9", "--json").json) == 3
     project.run("rollback", "--steps", "2")
     rollbacks = project.run("history", "--rollbacks", "--json").json
     assert [r["version"] for r in rollbacks] == [20250103000000, 20250102000000]
