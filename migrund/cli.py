@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     how = p.add_mutually_exclusive_group(required=True)
     how.add_argument("--applied", action="store_true", help="record the migration as applied")
     how.add_argument("--rolled-back", action="store_true", help="record the migration as not applied")
+    command("daemon", "run the service in the foreground: converge to the target as files and config change")
     return parser
 
 
@@ -155,13 +156,17 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         return _finish(args.command, commands_init(args.dir), out)
     settings = config.load(args.config)
     verbose = bool(getattr(args, "verbose", False))
+    if args.command == "daemon":
+        from .daemon import main as daemon
+
+        return daemon(settings, verbose=verbose)
     project = commands.Project(
         settings,
         on_event=out.progress,
         warn=out.warn,
         lock_timeout=args.lock_timeout,
         # Only migrations log (their hooks); a command with nothing to run never imports logging.
-        before_run=lambda: _configure_logging(settings.log_level, verbose),
+        before_run=lambda: _configure_logging(settings, verbose),
     )
     name = {"up": "apply", "down": "rollback"}.get(args.command, args.command)
     out.last_command = name  # type: ignore[attr-defined]
@@ -207,14 +212,10 @@ def commands_new(project: Any, args: argparse.Namespace) -> Any:
     return new_migration(project.settings, args.name, args.description, python=args.python)
 
 
-def _configure_logging(level: str, verbose: bool) -> None:
-    import logging
+def _configure_logging(settings: Any, verbose: bool) -> None:
+    from .logs import configure
 
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else getattr(logging, level.upper()),
-        format="migrund: %(levelname)s: %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure(settings.log_level, settings.log_format, verbose=verbose)
 
 
 def _finish(command: str, result: Any, out: Output) -> int:

@@ -104,7 +104,7 @@ class Project:
         db_lock = None
         try:
             if lock:
-                lock.acquire(deadline)
+                lock.acquire(deadline, self.should_stop)
                 db_lock = self.database_lock(deadline)
             driver = self.connect(write=False)
             history = History(driver) if driver else None
@@ -128,7 +128,7 @@ class Project:
     def database_lock(self, deadline: float) -> Any:
         """The database's advisory lock (SPEC 5.5), or None for engines without one."""
         take = getattr(driver_class(self.settings.dialect), "advisory_lock", None)
-        return take(self.settings.url, self.settings.db_schema, deadline, self.warn) if take else None
+        return take(self.settings.url, self.settings.db_schema, deadline, self.warn, self.should_stop) if take else None
 
     def _timeout(self) -> float:
         return self.settings.lock_timeout if self.lock_timeout is None else self.lock_timeout
@@ -249,7 +249,7 @@ class State:
         path = backup.take(
             self.driver, self.project.settings, reason=reason, schema_version=version, output=output, fmt=fmt, warn=self.project.warn
         )
-        if reason != "manual":  # a manual backup's path is the command's own output
+        if reason not in ("manual", "scheduled"):  # those report their own path
             self.project.on_event(Event("backup", message=str(path)))
         return path
 
@@ -599,10 +599,10 @@ def repair(project: Project, version: str, *, applied: bool) -> dict[str, Any]:
 # -- backups -------------------------------------------------------------------------------
 
 
-def take_backup(project: Project, *, output: Optional[str] = None, fmt: Optional[str] = None) -> Path:
-    """``backup``: a manual backup, under the lock so it never overlaps a migration."""
+def take_backup(project: Project, *, output: Optional[str] = None, fmt: Optional[str] = None, reason: str = "manual") -> Path:
+    """``backup``: a manual (or the daemon's scheduled) backup, under the lock so it never overlaps a migration."""
     with project.session(write=True) as state:
-        return state.backup("manual", output=Path(output).absolute() if output else None, fmt=fmt)
+        return state.backup(reason, output=Path(output).absolute() if output else None, fmt=fmt)
 
 
 def list_backups(project: Project) -> list[dict[str, Any]]:

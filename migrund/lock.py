@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
+from .drivers.base import never
 from .errors import LockTimeout, Refused
 
 
@@ -50,8 +51,8 @@ class FileLock:
         probe.release()
         return False
 
-    def acquire(self, deadline: float) -> None:
-        """Take the lock, waiting until ``deadline`` (a ``time.monotonic()`` value)."""
+    def acquire(self, deadline: float, should_stop: Callable[[], bool] = never) -> None:
+        """Take the lock, waiting until ``deadline`` (a ``time.monotonic()`` value) or ``should_stop()``."""
         import filelock
 
         if self.path.is_symlink():
@@ -63,12 +64,14 @@ class FileLock:
         except filelock.Timeout:
             if self.on_wait:
                 self.on_wait(f"waiting for the lock {self.path}, held by {self.holder()}")
-            try:
-                lock.acquire(timeout=max(deadline - time.monotonic(), 0), poll_interval=0.05)
-            except filelock.Timeout:
-                raise LockTimeout(
-                    f"the lock {self.path} is held by {self.holder()}; gave up after {self.timeout:g} s"
-                ) from None
+            while True:  # in slices, so a stop request is noticed while waiting
+                try:
+                    lock.acquire(timeout=min(max(deadline - time.monotonic(), 0), 0.5), poll_interval=0.05)
+                    break
+                except filelock.Timeout:
+                    if time.monotonic() >= deadline or should_stop():
+                        why = "stopping" if should_stop() else f"gave up after {self.timeout:g} s"
+                        raise LockTimeout(f"the lock {self.path} is held by {self.holder()}; {why}") from None
         self._lock = lock
         # The lock file is never truncated by contenders, so it can name its holder.
         with open(self.path, "w", encoding="utf-8") as handle:

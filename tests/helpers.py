@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -27,7 +28,7 @@ backup:
   dir: ../backups
 daemon:
   status_file: ../data/status.json
-{extra}"""
+{daemon}{extra}"""
 
 
 @dataclass
@@ -56,7 +57,7 @@ def clean_env(state_home: Path, **extra: str) -> dict[str, str]:
 class Project:
     """A project folder: config/migrund.yaml, migrations/, and its database (SQLite by default)."""
 
-    def __init__(self, root: Path, *, db: Optional[Database] = None, extra: str = "", timeout: float = 5) -> None:
+    def __init__(self, root: Path, *, db: Optional[Database] = None, extra: str = "", timeout: float = 5, daemon: str = "") -> None:
         self.root = root
         self.migrations = root / "migrations"
         self.migrations.mkdir(parents=True, exist_ok=True)
@@ -66,11 +67,12 @@ class Project:
         self.db_path = root / "data" / "app.db"
         self.url = self.db.url
         self.state_home = root / ".state"
+        self.daemon = daemon  # extra `daemon:` keys, one "  key: value" line each
         self.configure(extra, timeout=timeout)
 
     def configure(self, extra: str = "", *, timeout: float = 5) -> None:
         """Rewrite the config file with ``extra`` YAML appended."""
-        (self.root / "config" / "migrund.yaml").write_text(CONFIG.format(url=self.url, timeout=timeout, extra=textwrap.dedent(extra)))
+        (self.root / "config" / "migrund.yaml").write_text(CONFIG.format(url=self.url, timeout=timeout, daemon=self.daemon, extra=textwrap.dedent(extra)))
 
     def write(self, name: str, text: str) -> Path:
         """Write a file under migrations/ (dedented)."""
@@ -115,3 +117,16 @@ class Project:
     def applied(self) -> list[int]:
         """Versions in migrund_history, in application order."""
         return self.db.applied()
+
+
+def second_host(project: Project, name: str) -> Project:
+    """Another checkout of the same project, with its own lock file, on the same database."""
+    other = Project.__new__(Project)
+    other.__dict__.update(project.__dict__)
+    other.root = project.root.parent / name
+    other.migrations = other.root / "migrations"
+    shutil.copytree(project.root / "migrations", other.root / "migrations")
+    (other.root / "config").mkdir(parents=True)
+    other.state_home = other.root / ".state"
+    other.configure()
+    return other

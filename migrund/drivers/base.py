@@ -15,6 +15,12 @@ from typing import Any, Mapping, NamedTuple, Optional, Protocol, Sequence
 
 from ..errors import ConfigError
 
+
+def never() -> bool:
+    """The default ``should_stop``: waiting is never cut short."""
+    return False
+
+
 _SCHEMES = {
     "sqlite": "sqlite",
     "postgresql": "postgresql",

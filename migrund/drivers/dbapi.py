@@ -4,9 +4,10 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, NamedTuple, Optional, Sequence
 
 from ..errors import LockTimeout, StatementFailed
+from .base import never
 
 
 class DbApiDriver:
@@ -137,25 +138,44 @@ class AdvisoryLock:
         self.driver.close()
 
 
-def poll_lock(
-    driver: DbApiDriver,
-    try_sql: str,
-    params: Sequence[Any],
-    holder: Callable[[], str],
-    *,
-    what: str,
-    deadline: float,
-    on_wait: Optional[Callable[[str], None]],
-) -> None:
-    """Try ``try_sql`` (true when taken) until ``deadline``; exit 3 naming the holder."""
-    waited = False
-    while True:
-        row = driver.query(try_sql, params)
-        if row and row[0][0] in (1, True):
-            return
-        if not waited and on_wait:
-            on_wait(f"waiting for {what}, held by {holder()}")
-        waited = True
-        if time.monotonic() >= deadline:
-            raise LockTimeout(f"{what} is held by {holder()}; gave up waiting")
-        time.sleep(min(0.1, max(deadline - time.monotonic(), 0.01)))
+class LockSpec(NamedTuple):
+    """How one engine takes, releases and explains its advisory lock."""
+
+    take_sql: str  # returns a true first column when taken
+    release_sql: str
+    params: Sequence[Any]
+    what: str
+    holder: Callable[["DbApiDriver"], str]
+
+
+class AdvisoryLocking:
+    """The SPEC 5.5 database lock for drivers that give a ``lock_spec``: polled on a connection of its own."""
+
+    @classmethod
+    def advisory_lock(
+        cls,
+        url: Any,
+        schema: Optional[str],
+        deadline: float,
+        on_wait: Optional[Callable[[str], None]],
+        should_stop: Callable[[], bool] = never,
+    ) -> AdvisoryLock:
+        """Take the lock, waiting until ``deadline`` or ``should_stop()``; exit 3 naming the holder."""
+        spec = cls.lock_spec(url, schema)  # type: ignore[attr-defined]
+        driver = cls.open(url)  # type: ignore[attr-defined]
+        try:
+            waited = False
+            while True:
+                row = driver.query(spec.take_sql, spec.params)
+                if row and row[0][0] in (1, True):
+                    return AdvisoryLock(driver, spec.release_sql, spec.params)
+                if not waited and on_wait:
+                    on_wait(f"waiting for {spec.what}, held by {spec.holder(driver)}")
+                waited = True
+                if time.monotonic() >= deadline or should_stop():
+                    why = "stopping" if should_stop() else "gave up waiting"
+                    raise LockTimeout(f"{spec.what} is held by {spec.holder(driver)}; {why}")
+                time.sleep(min(0.1, max(deadline - time.monotonic(), 0.01)))
+        except BaseException:
+            driver.close()
+            raise

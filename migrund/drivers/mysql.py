@@ -3,11 +3,11 @@ the dirty-state protocol; GET_LOCK on a connection of its own excludes other hos
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from ..errors import DatabaseUnavailable, FeatureUnavailable, StatementFailed
 from .base import DatabaseURL
-from .dbapi import AdvisoryLock, DbApiDriver, poll_lock, run_client
+from .dbapi import AdvisoryLocking, DbApiDriver, LockSpec, run_client
 
 
 def _pymysql() -> Any:
@@ -18,7 +18,7 @@ def _pymysql() -> Any:
     return pymysql
 
 
-class MySQLDriver(DbApiDriver):
+class MySQLDriver(AdvisoryLocking, DbApiDriver):
     """A migrund driver over one PyMySQL connection (utf8mb4, autocommit)."""
 
     dialect = "mysql"
@@ -181,14 +181,11 @@ class MySQLDriver(DbApiDriver):
         )
 
     @classmethod
-    def advisory_lock(
-        cls, url: DatabaseURL, schema: Optional[str], deadline: float, on_wait: Optional[Callable[[str], None]]
-    ) -> AdvisoryLock:
-        """Take ``GET_LOCK('migrund:<database>')`` on a connection of its own."""
+    def lock_spec(cls, url: DatabaseURL, schema: Optional[str]) -> LockSpec:
+        """``GET_LOCK('migrund:<database>')``."""
         name = f"migrund:{url.database}"[:64]
-        driver = cls.open(url)
 
-        def holder() -> str:
+        def holder(driver: DbApiDriver) -> str:
             rows = driver.query(
                 "SELECT p.ID, p.USER, p.HOST, p.TIME FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(%s)",
                 (name,),
@@ -198,9 +195,4 @@ class MySQLDriver(DbApiDriver):
             conn_id, user, host, seconds = rows[0]
             return f"connection {conn_id} of {user} from {host} (connected {seconds} s)"
 
-        try:
-            poll_lock(driver, "SELECT GET_LOCK(%s, 0)", (name,), holder, what=f"the MySQL lock {name}", deadline=deadline, on_wait=on_wait)
-        except BaseException:
-            driver.close()
-            raise
-        return AdvisoryLock(driver, "SELECT RELEASE_LOCK(%s)", (name,))
+        return LockSpec("SELECT GET_LOCK(%s, 0)", "SELECT RELEASE_LOCK(%s)", (name,), f"the MySQL lock {name}", holder)

@@ -5,11 +5,11 @@ import hashlib
 import os
 import socket
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from ..errors import DatabaseUnavailable, FeatureUnavailable, StatementFailed
 from .base import DatabaseURL
-from .dbapi import AdvisoryLock, DbApiDriver, poll_lock, run_client
+from .dbapi import AdvisoryLocking, DbApiDriver, LockSpec, run_client
 
 
 def _psycopg() -> Any:
@@ -26,7 +26,7 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class PostgreSQLDriver(DbApiDriver):
+class PostgreSQLDriver(AdvisoryLocking, DbApiDriver):
     """A migrund driver over one psycopg connection."""
 
     dialect = "postgresql"
@@ -146,15 +146,12 @@ class PostgreSQLDriver(DbApiDriver):
         return bool(self.query("SELECT to_regclass(%s) IS NOT NULL", (self.qualify(name),))[0][0])
 
     @classmethod
-    def advisory_lock(
-        cls, url: DatabaseURL, schema: Optional[str], deadline: float, on_wait: Optional[Callable[[str], None]]
-    ) -> AdvisoryLock:
-        """Take the per-database advisory lock on a connection of its own (polled, outside transactions)."""
+    def lock_spec(cls, url: DatabaseURL, schema: Optional[str]) -> LockSpec:
+        """pg_try_advisory_lock on a key derived from the database and ``database.schema``."""
         key = int.from_bytes(hashlib.sha256(f"migrund:{url.database}:{schema or ''}".encode()).digest()[:8], "big", signed=True)
-        driver = cls.open(url, schema)
         high, low = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
 
-        def holder() -> str:
+        def holder(driver: DbApiDriver) -> str:
             rows = driver.query(
                 "SELECT a.pid, a.application_name, host(a.client_addr), a.backend_start FROM pg_locks l"
                 " JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
@@ -166,20 +163,10 @@ class PostgreSQLDriver(DbApiDriver):
             pid, app, addr, since = rows[0]
             return f"server pid {pid} ({app or 'no application name'}) from {addr or 'a local socket'} since {since:%Y-%m-%dT%H:%M:%S%z}"
 
-        try:
-            poll_lock(
-                driver,
-                "SELECT pg_try_advisory_lock(%s)",
-                (key,),
-                holder,
-                what=f"the PostgreSQL advisory lock of database {url.database}",
-                deadline=deadline,
-                on_wait=on_wait,
-            )
-        except BaseException:
-            driver.close()
-            raise
-        return AdvisoryLock(driver, "SELECT pg_advisory_unlock(%s)", (key,))
+        return LockSpec(
+            "SELECT pg_try_advisory_lock(%s)", "SELECT pg_advisory_unlock(%s)", (key,),
+            f"the PostgreSQL advisory lock of database {url.database}", holder,
+        )
 
 
 _USER_SCHEMAS = "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -10,7 +9,7 @@ import time
 
 import pytest
 
-from tests.helpers import Project, clean_env
+from tests.helpers import Project, clean_env, second_host
 
 SLOW_HOOK = """\
 import os, time
@@ -21,18 +20,6 @@ def slow(conn, ctx):
     Path(os.environ["MIGRUND_TEST_MARKER"]).write_text("started")
     time.sleep(float(os.environ.get("MIGRUND_TEST_SLEEP", "30")))
 """
-
-
-def second_host(project: Project, name: str) -> Project:
-    """Another checkout of the same project, with its own lock file, on the same database."""
-    other = Project.__new__(Project)
-    other.__dict__.update(project.__dict__)
-    other.root = project.root.parent / name
-    shutil.copytree(project.root / "migrations", other.root / "migrations")
-    (other.root / "config").mkdir(parents=True)
-    other.state_home = other.root / ".state"
-    other.configure()
-    return other
 
 
 def start(project: Project, *args: str, **env: str) -> subprocess.Popen:

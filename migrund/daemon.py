@@ -1,0 +1,508 @@
+"""The daemon (SPEC 7): triggers only ask for work; one worker does it, one thing at a time.
+
+File events, the rescan timer, retries, SIGHUP and the backup schedule set flags on a
+``Requests`` object. The worker (the main thread) waits on it and runs reconciles and
+backups through the same command functions as the CLI, so nothing ever overlaps.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+from . import commands, config
+from .config import Settings
+from .errors import ConfigError, FeatureUnavailable, Dirty, InvalidInput, MigrationError, Refused, StepFailed
+from .history import utc_now
+from .model import Event
+from .notify import Notifier
+from .statusfile import write_atomically
+
+log = logging.getLogger("migrund.daemon")
+
+
+def backoff(failures: int, low: float, high: float) -> float:
+    """Seconds to wait after ``failures`` consecutive failures: doubling from ``low``, capped at ``high``."""
+    return min(high, low * 2 ** max(failures - 1, 0))
+
+
+class Requests:
+    """What the triggers ask of the worker; a signal handler may call these too (hence the RLock)."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition(threading.RLock())
+        self.reconcile_at: Optional[float] = None  # time.monotonic() when a reconcile is due
+        self.reasons: set[str] = set()
+        self.reload = False
+        self.backup = False
+        self.stop = False
+
+    def reconcile(self, reason: str, *, delay: float = 0.0, debounce: bool = False) -> None:
+        """Ask for a reconcile in ``delay`` seconds; ``debounce`` pushes a pending one back to it."""
+        with self.cond:
+            due = time.monotonic() + delay
+            if debounce or self.reconcile_at is None or due < self.reconcile_at:
+                self.reconcile_at = due
+            self.reasons.add(reason)
+            self.cond.notify_all()
+
+    def ask(self, *, reload: bool = False, backup: bool = False, stop: bool = False) -> None:
+        """Ask for a config reload, a backup or a stop."""
+        with self.cond:
+            self.reload |= reload
+            self.backup |= backup
+            self.stop |= stop
+            self.cond.notify_all()
+
+
+class Daemon:
+    """One running daemon: its settings, status document, components and worker loop."""
+
+    def __init__(self, settings: Settings, *, verbose: bool = False) -> None:
+        self.settings = settings
+        self.verbose = verbose
+        self.requests = Requests()
+        self.notifier = Notifier()
+        self.config_problem: Optional[str] = None
+        self.failed: Optional[tuple[int, str, Settings]] = None  # (version, its checksum, settings) of a failed migration
+        self.failures = 0  # consecutive failed attempts, for the retry backoff
+        self.busy = False
+        self.beat = time.monotonic()
+        self.applied: set[int] = set()
+        self._doc_lock = threading.Lock()
+        self.doc: dict[str, Any] = {
+            "state": "starting",
+            "current_version": 0,
+            "target_version": 0,
+            "pending": [],
+            "last_reconcile_at": None,
+            "last_error": None,
+            "next_backup_at": None,
+            "pid": os.getpid(),
+            "database": settings.url.masked(),
+        }
+        self.metrics: Any = None
+        self.endpoint: Any = None
+        self.watcher: Any = None
+        self.scheduler: Any = None
+
+    # -- the status document ---------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """A copy of the status document (any thread)."""
+        with self._doc_lock:
+            return dict(self.doc, pending=list(self.doc["pending"]))
+
+    def update(self, **fields: Any) -> None:
+        """Change status fields; on any change rewrite the status file, the metrics and systemd's STATUS."""
+        with self._doc_lock:
+            changed = {k: v for k, v in fields.items() if self.doc.get(k) != v}
+            if not changed:
+                return
+            self.doc.update(changed)
+            doc = dict(self.doc, pending=list(self.doc["pending"]))
+        try:
+            write_atomically(self.settings.daemon.status_file, doc)
+        except OSError as exc:
+            log.error("cannot write the status file %s: %s", self.settings.daemon.status_file, exc.strerror or exc)
+        if self.metrics is not None:
+            self.metrics.observe(doc)
+        if changed.keys() & {"state", "current_version", "target_version", "last_error"}:
+            self.notifier.send(STATUS=describe(doc))
+
+    # -- start and stop --------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Serve until SIGTERM or SIGINT; returns the exit code (0)."""
+        self._install_signals()
+        self.update(state="starting")
+        self._start_components(None)
+        log.info(
+            "started: pid %d, database %s, migrations %s, target %s%s",
+            os.getpid(),
+            self.settings.url.masked(),
+            self.settings.migrations_dir,
+            self.settings.target,
+            f", http://{self.settings.daemon.http}" if self.settings.daemon.http else "",
+        )
+        pinger = self._start_watchdog()
+        try:
+            self.requests.reconcile("start")
+            first = True
+            while self._wait():
+                self._serve_one()
+                if first:
+                    first = False
+                    self.notifier.send(READY="1", STATUS=describe(self.snapshot()))
+        finally:
+            self.notifier.send(STOPPING="1", STATUS="stopping")
+            self._stop_components()
+            if pinger is not None:
+                pinger.set()
+        log.info("stopped")
+        return 0
+
+    def _install_signals(self) -> None:
+        def stop(signum: int, _frame: Any) -> None:
+            log.info("%s received: finishing what is in progress, then exiting", signal.Signals(signum).name)
+            self.notifier.send(STOPPING="1")
+            self.requests.ask(stop=True)
+
+        def hangup(_signum: int, _frame: Any) -> None:
+            self.requests.ask(reload=True)
+            self.requests.reconcile("SIGHUP")
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGHUP, hangup)
+
+    def _start_components(self, old: Optional[Settings]) -> None:
+        """Start (or, after a reload, restart) what depends on the settings: watcher, schedule, endpoint."""
+        new = self.settings
+        if old is None or (old.migrations_dir, old.daemon.status_file, old.lock_path, old.url) != (
+            new.migrations_dir,
+            new.daemon.status_file,
+            new.lock_path,
+            new.url,
+        ):
+            from .watch import Watcher
+
+            if self.watcher is not None:
+                self.watcher.stop()
+            ignored = [new.daemon.status_file, new.lock_path] + ([new.url.path] if new.url.path else [])
+            self.watcher = Watcher(
+                new.migrations_dir,
+                new.source or Path("migrund.yaml").absolute(),
+                ignored,
+                lambda path: self.requests.reconcile("file change", delay=self.settings.daemon.debounce_seconds, debounce=True),
+            )
+            self.watcher.start()
+        if old is None or old.backup.schedule != new.backup.schedule:
+            self._schedule_backups()
+        if old is None or old.daemon.http != new.daemon.http:
+            from .endpoint import Endpoint, Metrics
+
+            if self.metrics is None:
+                self.metrics = Metrics()
+                self.metrics.observe(self.snapshot())
+            if self.endpoint is not None:
+                self.endpoint.stop()
+                self.endpoint = None
+            if new.daemon.http:
+                self.endpoint = Endpoint(new.daemon.http, self.snapshot, self.metrics)
+                self.endpoint.start()
+
+    def _stop_components(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        if self.watcher is not None:
+            self.watcher.stop()
+        if self.endpoint is not None:
+            self.endpoint.stop()
+
+    def _schedule_backups(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        schedule = self.settings.backup.schedule
+        if schedule:
+            from apscheduler.schedulers.background import BackgroundScheduler
+
+            self.scheduler = BackgroundScheduler(daemon=True)
+            # The job only asks: the worker takes the backup, so it never overlaps a reconcile.
+            self.scheduler.add_job(
+                lambda: self.requests.ask(backup=True), cron_trigger(schedule), id="backup", coalesce=True, misfire_grace_time=3600
+            )
+            self.scheduler.start()
+        self._note_next_backup()
+
+    def _note_next_backup(self) -> None:
+        job = self.scheduler.get_job("backup") if self.scheduler is not None else None
+        when = job.next_run_time if job is not None else None
+        self.update(next_backup_at=iso_utc(when.timestamp()) if when is not None else None)
+
+    def _start_watchdog(self) -> Optional[threading.Event]:
+        """Send WATCHDOG=1 every half period while the worker is healthy (waiting, or busy with work)."""
+        period = self.notifier.watchdog_seconds
+        if period is None:
+            return None
+        done = threading.Event()
+
+        def ping() -> None:
+            while not done.wait(period / 2):
+                if self.busy or time.monotonic() - self.beat < period:
+                    self.notifier.send(WATCHDOG="1")
+
+        threading.Thread(target=ping, name="migrund-watchdog", daemon=True).start()
+        return done
+
+    # -- the worker ------------------------------------------------------------------------
+
+    def _wait(self) -> bool:
+        """Wait until something is due; False once a stop is asked."""
+        r = self.requests
+        limit = (self.notifier.watchdog_seconds or 60.0) / 4
+        with r.cond:
+            while True:
+                self.beat = time.monotonic()
+                if r.stop:
+                    return False
+                if r.backup or r.reload or (r.reconcile_at is not None and r.reconcile_at <= self.beat):
+                    return True
+                timeout = limit if r.reconcile_at is None else min(limit, r.reconcile_at - self.beat)
+                r.cond.wait(max(timeout, 0.0))
+
+    def _serve_one(self) -> None:
+        r = self.requests
+        with r.cond:
+            backup, reload = r.backup, r.reload
+            r.backup = r.reload = False
+            due = r.reconcile_at is not None and r.reconcile_at <= time.monotonic()
+        if reload:
+            self._load_config(reload=True)
+        if backup:
+            self._busy(self.scheduled_backup)
+        if due or reload:
+            writing = self.watcher.being_written(self.settings.daemon.rescan_seconds) if self.watcher else []
+            if writing:
+                log.debug("waiting for %s to be closed by its writer", ", ".join(writing))
+                r.reconcile("file change", delay=self.settings.daemon.debounce_seconds)
+                return
+            with r.cond:
+                reasons = sorted(r.reasons) or ["rescan"]
+                r.reasons.clear()
+                r.reconcile_at = None
+            self._busy(lambda: self.reconcile(", ".join(reasons), forced=reload))
+            with r.cond:
+                if r.reconcile_at is None:  # a request that arrived meanwhile comes sooner than a rescan
+                    r.reconcile("retry" if self._retrying() else "rescan", delay=self._next_delay())
+
+    def _busy(self, work: Any) -> None:
+        self.busy = True
+        try:
+            work()
+        finally:
+            self.busy = False
+            self.beat = time.monotonic()
+
+    def _retrying(self) -> bool:
+        return self.failed is None and self.failures > 0
+
+    def _next_delay(self) -> float:
+        d = self.settings.daemon
+        return backoff(self.failures, d.retry_min_seconds, d.retry_max_seconds) if self._retrying() else d.rescan_seconds
+
+    def _load_config(self, *, reload: bool) -> bool:
+        """Read the config again; a broken one is rejected and the old one kept (returns False)."""
+        source = self.settings.source
+        if source is None:
+            return True
+        try:
+            new = config.load(str(source))
+            if new.backup.schedule:
+                cron_trigger(new.backup.schedule)
+        except MigrationError as exc:
+            problem = _sentence(exc)
+            if problem != self.config_problem:
+                log.error("the config is invalid, keeping the one loaded before: %s", problem)
+            self.config_problem = problem
+            return False
+        self.config_problem = None
+        if new != self.settings:
+            old, self.settings = self.settings, new
+            log.info("config reloaded from %s (target %s)", source, new.target)
+            self._start_components(old)
+        elif reload:
+            log.info("config reloaded from %s: unchanged", source)
+        return True
+
+    def _project(self) -> commands.Project:
+        return commands.Project(
+            self.settings,
+            on_event=self._event,
+            warn=lambda message: log.warning("%s", message),
+            should_stop=lambda: self.requests.stop,
+        )
+
+    def reconcile(self, why: str, *, forced: bool = False) -> None:
+        """One pass: reload the config, then bring the database to the target, recording the outcome."""
+        started = time.perf_counter()
+        if not self._load_config(reload=False):
+            self._finish("blocked", f"the config is invalid: {self.config_problem}", started)
+            return
+        project = self._project()
+        try:
+            found = project.scan()
+            if self.failed is not None and not forced:
+                version, checksum, settings = self.failed
+                source = found.files.get(version)
+                if settings == self.settings and source is not None and source.checksum == checksum:
+                    self._finish("error", self.doc["last_error"], started, refresh=project)
+                    return
+            self.failed = None
+            result = commands.reconcile(project)
+        except StepFailed as exc:
+            source = project.scan().files.get(exc.version)
+            self.failed = (exc.version, source.checksum if source else "", self.settings)
+            self._finish("error", f"{_sentence(exc)}; not retried until its file or the config changes, or SIGHUP", started, refresh=project)
+            return
+        except (InvalidInput, Refused, Dirty) as exc:
+            self._finish("blocked", _sentence(exc), started, refresh=project)
+            return
+        except MigrationError as exc:  # the database, the lock, a backup: retried with backoff
+            if self.requests.stop:
+                return
+            self.failures += 1
+            wait = backoff(self.failures, self.settings.daemon.retry_min_seconds, self.settings.daemon.retry_max_seconds)
+            self._finish("error", f"{_sentence(exc)}; retrying in {wait:g} s", started, refresh=project)
+            return
+        except Exception as exc:  # a bug must not kill the service: log it whole, retry later
+            log.exception("internal error during a reconcile")
+            self.failures += 1
+            self._finish("error", f"internal error: {type(exc).__name__}: {exc}", started)
+            return
+        self.failures = 0
+        steps = result["steps"]
+        ms = int((time.perf_counter() - started) * 1000)
+        if steps:
+            log.info(
+                "reconcile (%s): from %d to %d, %d step(s) in %d ms",
+                why,
+                result["from_version"],
+                result["to_version"],
+                len(steps),
+                ms,
+                extra={"fields": {"event": "reconcile", "result": "done", "from_version": result["from_version"], "to_version": result["to_version"], "steps": len(steps), "ms": ms}},
+            )
+        else:
+            log.info(
+                "reconcile (%s): at %d, nothing to do",
+                why,
+                result["to_version"],
+                extra={"fields": {"event": "reconcile", "result": "nothing", "version": result["to_version"], "ms": ms}},
+            )
+        stopped = self.requests.stop and project.should_stop()
+        self._finish("idle", None, started, refresh=project, ok=not stopped)
+
+    def _finish(self, state: str, error: Optional[str], started: float, *, refresh: Optional[commands.Project] = None, ok: bool = True) -> None:
+        if state != "idle":
+            log.log(
+                logging.WARNING if state == "blocked" else logging.ERROR,
+                "%s: %s",
+                state,
+                error,
+                extra={"fields": {"event": "reconcile", "result": state}},
+            )
+            if self.metrics is not None:
+                self.metrics.reconcile_failures.labels(state).inc()
+        fields: dict[str, Any] = {"state": state, "last_error": error, "last_reconcile_at": utc_now()}
+        if refresh is not None:
+            fields.update(self._figures(refresh))
+        if self.metrics is not None:
+            self.metrics.last_reconcile.set(time.time())
+            self.metrics.last_reconcile_ok.set(1 if state == "idle" and ok else 0)
+        self.update(**fields)
+
+    def _figures(self, project: commands.Project) -> dict[str, Any]:
+        """current_version, target_version and pending now; the last known ones when unreadable."""
+        try:
+            doc = commands.status(project)
+        except MigrationError:
+            return {}
+        self.applied = set(doc["applied"])
+        return {"current_version": doc["current_version"], "target_version": doc["target_version"], "pending": doc["pending"]}
+
+    def _event(self, event: Event) -> None:
+        if event.kind == "start":
+            self.update(state="applying" if event.direction == "up" else "rolling_back")
+        elif event.kind == "done":
+            verb = "applied" if event.direction == "up" else "rolled back"
+            log.info(
+                "%s %d %s in %d ms",
+                verb,
+                event.version,
+                event.name,
+                event.ms,
+                extra={"fields": {"event": verb.replace(" ", "_"), "version": event.version, "name": event.name, "ms": event.ms}},
+            )
+            if event.direction == "up":
+                self.applied.add(event.version)
+            else:
+                self.applied.discard(event.version)
+            if self.metrics is not None:
+                self.metrics.durations.labels(event.direction).observe(event.ms / 1000)
+            pending = [v for v in self.doc["pending"] if v != event.version]
+            self.update(current_version=max(self.applied, default=0), pending=pending)
+        elif event.kind == "backup":
+            log.info("backup written: %s", event.message, extra={"fields": {"event": "backup", "path": event.message}})
+        else:
+            log.warning("%s", event.message)
+
+    def scheduled_backup(self) -> None:
+        """Take the scheduled backup under the lock (pruning as every backup does)."""
+        before = self.snapshot()
+        self.update(state="backing_up")
+        try:
+            path = commands.take_backup(self._project(), reason="scheduled")
+        except MigrationError as exc:
+            message = f"scheduled backup failed: {_sentence(exc)}"
+            log.error("%s", message, extra={"fields": {"event": "backup", "result": "error"}})
+            self.update(state="error", last_error=message)
+        else:
+            log.info("scheduled backup written: %s", path, extra={"fields": {"event": "backup", "path": str(path)}})
+            if self.metrics is not None:
+                self.metrics.last_backup.set(time.time())
+            self.update(state=before["state"], last_error=before["last_error"])
+        self._note_next_backup()
+
+
+def cron_trigger(expression: str) -> Any:
+    """An APScheduler cron trigger in the host's local time; a bad expression is a config error."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        return CronTrigger.from_crontab(expression)
+    except ValueError as exc:
+        raise ConfigError(f"backup.schedule {expression!r} is not a valid cron expression: {exc}") from None
+
+
+def iso_utc(timestamp: float) -> str:
+    """A Unix time as ISO 8601 UTC with a ``Z``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+
+
+def describe(doc: dict[str, Any]) -> str:
+    """The one-line summary systemd shows as STATUS."""
+    text = f"{doc['state']}: at {doc['current_version']}, target {doc['target_version']}, {len(doc['pending'])} pending"
+    return f"{text}; {doc['last_error']}" if doc.get("last_error") else text
+
+
+def _sentence(exc: MigrationError) -> str:
+    details = exc.details
+    text = exc.message
+    if details:
+        text += ": " + "; ".join(details[:3]) + (f"; and {len(details) - 3} more" if len(details) > 3 else "")
+    return " ".join(text.split())  # one log line, whatever the server's message looked like
+
+
+def _require_extra() -> None:
+    import importlib.util
+
+    missing = [m for m in ("watchdog", "apscheduler", "prometheus_client") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise FeatureUnavailable(f"the daemon needs {', '.join(missing)}: install migrund with its daemon extra, pip install 'migrund[daemon]'")
+
+
+def main(settings: Settings, *, verbose: bool = False) -> int:
+    """``migrund daemon``: set up logging and run until stopped."""
+    from .logs import configure
+
+    _require_extra()
+    configure(settings.log_level, settings.log_format, verbose=verbose)
+    if settings.backup.schedule:
+        cron_trigger(settings.backup.schedule)
+    return Daemon(settings, verbose=verbose).run()
