@@ -14,10 +14,9 @@ $(STAMP): pyproject.toml
 .PHONY: install run test bench
 install: $(STAMP)
 
-## The main job on the example project (SQLite under ./data): converge to the config target.
+## The main job: the daemon on the example project (SQLite under ./data), in the foreground; Ctrl-C stops it.
 run: $(STAMP)
-	$(BIN)/migrund --config config/migrund.yaml reconcile
-	$(BIN)/migrund --config config/migrund.yaml status
+	$(BIN)/migrund --config config/migrund.yaml daemon
 
 ## The whole test suite (servers are used when reachable; MIGRUND_REQUIRE_SERVERS=1 makes them required).
 test: $(STAMP)
@@ -25,3 +24,4 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/daemon.py

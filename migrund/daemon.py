@@ -36,7 +36,8 @@ class Requests:
     def __init__(self) -> None:
         self.cond = threading.Condition(threading.RLock())
         self.reconcile_at: Optional[float] = None  # time.monotonic() when a reconcile is due
-        self.reasons: set[str] = set()
+        self.reasons: set[str] = set()  # who asked, for the log
+        self.timer = "rescan"  # the reason when only the timer asked
         self.reload = False
         self.backup = False
         self.stop = False
@@ -49,6 +50,13 @@ class Requests:
                 self.reconcile_at = due
             self.reasons.add(reason)
             self.cond.notify_all()
+
+    def schedule(self, reason: str, delay: float) -> None:
+        """The rescan or retry timer: a reconcile in ``delay`` seconds unless one is already asked for."""
+        with self.cond:
+            if self.reconcile_at is None:
+                self.reconcile_at = time.monotonic() + delay
+                self.timer = reason
 
     def ask(self, *, reload: bool = False, backup: bool = False, stop: bool = False) -> None:
         """Ask for a config reload, a backup or a stop."""
@@ -273,13 +281,11 @@ class Daemon:
                 r.reconcile("file change", delay=self.settings.daemon.debounce_seconds)
                 return
             with r.cond:
-                reasons = sorted(r.reasons) or ["rescan"]
+                reasons = sorted(r.reasons) or [r.timer]
                 r.reasons.clear()
                 r.reconcile_at = None
             self._busy(lambda: self.reconcile(", ".join(reasons), forced=reload))
-            with r.cond:
-                if r.reconcile_at is None:  # a request that arrived meanwhile comes sooner than a rescan
-                    r.reconcile("retry" if self._retrying() else "rescan", delay=self._next_delay())
+            r.schedule("retry" if self._retrying() else "rescan", self._next_delay())
 
     def _busy(self, work: Any) -> None:
         self.busy = True

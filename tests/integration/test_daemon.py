@@ -6,13 +6,14 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
 
 from tests import servers
 from tests.daemonproc import FAST, DaemonProcess, free_port
-from tests.helpers import Project, second_host
+from tests.helpers import Project, clean_env, second_host
 
 V = 20250101000000
 
@@ -332,4 +333,27 @@ def test_scheduled_backups_follow_the_cron_expression(sqlite_project, daemons):
     after = d.wait_state("idle")
     assert after["next_backup_at"] > doc["next_backup_at"]
     assert "scheduled backup written" in d.log()
+    assert d.stop() == 0
+
+
+def test_the_cli_and_the_daemon_exclude_each_other_through_the_lock(sqlite_project, daemons):
+    project = sqlite_project
+    fast(project)
+    project.write("hooks/slow.py", SLOW_HOOK)
+    project.write(f"{V + 1}_slow.yaml", "up:\n  - sql: CREATE TABLE b (id INTEGER)\n  - python: hooks/slow.py:slow\ndown:\n  - sql: DROP TABLE b\n")
+    project.table(V + 2, "after", "t2")
+    marker = project.root / "started"
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "migrund", "apply", "--to", str(V + 1)],
+        cwd=project.root, env=clean_env(project.state_home, MIGRUND_TEST_MARKER=str(marker)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    d = daemons(project, env={"MIGRUND_TEST_MARKER": str(marker)})
+    d.wait(marker.exists, "the CLI's slow migration to start")
+    time.sleep(0.5)
+    assert (d.status() or {"state": "starting"})["state"] == "starting", "the daemon waits for the CLI's lock"
+    assert cli.wait(timeout=30) == 0, cli.stderr.read()
+    d.wait_state("idle", current_version=V + 2)
+    assert project.applied() == [V + 1, V + 2]
+    assert f"applied {V + 1} " not in d.log() and f"applied {V + 2} after" in d.log()
     assert d.stop() == 0

@@ -1,0 +1,137 @@
+"""The daemon's responsiveness and footprint (issue 5).
+
+- Latency from a pushed migration file to its migration applied, over N pushes, against
+  the debounce setting as the floor (the daemon is asked to wait that long on purpose).
+- CPU of an idle daemon over a window, as a share of one core.
+- Memory (RSS) of the idle daemon, with every component loaded (watcher, HTTP endpoint,
+  metrics, backup schedule).
+
+The project lives on a tmpfs (/dev/shm) so the figures measure migrund, not the disk.
+Usage: python bench/daemon.py [--pushes 20] [--debounce 1.0] [--idle 60]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+CONFIG = """\
+database:
+  url: sqlite:///../data/app.db
+migrations:
+  path: ../migrations
+lock:
+  path: ../data/migrund.lock
+backup:
+  dir: ../backups
+  schedule: "0 3 * * *"
+daemon:
+  debounce_seconds: {debounce}
+  rescan_seconds: 60
+  status_file: ../data/status.json
+  http: 127.0.0.1:{port}
+"""
+
+MIGRATION = "up:\n  - sql: CREATE TABLE t_{i} (id INTEGER PRIMARY KEY, name TEXT)\ndown:\n  - sql: DROP TABLE t_{i}\n"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def status(root: Path) -> dict:
+    try:
+        return json.loads((root / "data" / "status.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def wait_for(predicate, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise SystemExit("timed out")
+        time.sleep(0.002)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pushes", type=int, default=20)
+    parser.add_argument("--debounce", type=float, default=1.0)
+    parser.add_argument("--idle", type=float, default=60.0)
+    args = parser.parse_args()
+
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    with tempfile.TemporaryDirectory(dir=base) as tmp:
+        root = Path(tmp)
+        for folder in ("config", "migrations", "data"):
+            (root / folder).mkdir()
+        (root / "config" / "migrund.yaml").write_text(CONFIG.format(debounce=args.debounce, port=free_port()))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRUND_")}
+        env.update(XDG_STATE_HOME=str(root / "state"), PYTHONPATH=str(REPO))
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as an installed package runs
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "migrund")], check=True)
+        log = open(root / "daemon.log", "w")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "migrund", "--config", "config/migrund.yaml", "-q", "daemon"],
+            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(lambda: status(root).get("state") == "idle")
+            latencies = []
+            for i in range(1, args.pushes + 1):
+                version = 20250101000000 + i
+                target = root / "migrations" / f"{version}_t{i}.yaml"
+                tmp_file = root / "migrations" / f".{version}.tmp"
+                tmp_file.write_text(MIGRATION.format(i=i))
+                pushed = time.monotonic()
+                os.rename(tmp_file, target)  # how git and editors publish a file
+                wait_for(lambda: status(root).get("current_version") == version)
+                latencies.append(time.monotonic() - pushed)
+                time.sleep(0.2)
+            wait_for(lambda: status(root).get("state") == "idle")
+            time.sleep(2)
+            rss_before = rss_mb(proc.pid)
+            cpu_start, wall_start = cpu_seconds(proc.pid), time.monotonic()
+            time.sleep(args.idle)
+            cpu = (cpu_seconds(proc.pid) - cpu_start) / (time.monotonic() - wall_start)
+            rss = max(rss_before, rss_mb(proc.pid))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=60)
+            log.close()
+
+    median, worst = statistics.median(latencies), max(latencies)
+    print(f"push -> applied, {args.pushes} pushes, debounce {args.debounce:g} s (the floor):")
+    print(f"  median {median:.3f} s (debounce + {median - args.debounce:.3f} s), worst {worst:.3f} s (debounce + {worst - args.debounce:.3f} s); target: debounce + 0.3 s")
+    print(f"idle CPU over {args.idle:g} s: {cpu * 100:.3f} % of one core (target: under 1 %)")
+    print(f"idle RSS: {rss:.1f} MB (target: under 60 MB)")
+    print(f"exit code after SIGTERM: {code}")
+
+
+if __name__ == "__main__":
+    main()
