@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
+from . import faults
 from .config import Settings
 from .errors import FeatureUnavailable, OperationFailed, Refused
 from .history import utc_now
@@ -57,6 +58,7 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
     else:
         path = output
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    _no_death_by_file_size()
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
@@ -68,10 +70,15 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
             portable.write(tmp, {"metadata": header, **driver.dump_json()}, compress=settings.backup.compress)
         os.chmod(tmp, 0o600)
         digest, size = _digest(tmp)
+        faults.point("backup_written")
         os.replace(tmp, path)
+        faults.point("backup_renamed")
     except OSError as exc:
         _unlink(tmp)
         raise OperationFailed(f"backup to {path} failed: {exc.strerror or exc}") from exc
+    except OperationFailed as exc:  # the engine's own message, e.g. "disk I/O error": say which backup
+        _unlink(tmp)
+        raise OperationFailed(f"backup to {path} failed: {exc.message}") from exc
     except BaseException:
         _unlink(tmp)
         raise
@@ -80,6 +87,17 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
     if output is None and settings.backup.keep:
         prune(settings.backup.dir, settings.backup.keep)
     return path
+
+
+def _no_death_by_file_size() -> None:
+    # Past a file size limit (ulimit -f) the kernel sends SIGXFSZ, which kills by default;
+    # ignored, the write fails with EFBIG instead and the backup reports it (also pg_dump
+    # and mysqldump, which inherit the setting).
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
 def _sidecar(path: Path) -> Path:
@@ -181,6 +199,7 @@ def check_restorable(path: Path, settings: Settings, versions: Any, *, force: bo
 
 def restore_into(driver: Any, path: Path, meta: dict[str, Any]) -> None:
     """Replace the database with the backup at ``path`` (the driver makes it atomic)."""
+    faults.point("restore")
     if meta.get("format") == "json":
         if not hasattr(driver, "restore_json"):
             raise FeatureUnavailable(f"restoring JSON backups of {meta.get('backend')} databases is not available yet")

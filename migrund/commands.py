@@ -470,10 +470,21 @@ def _execute(
                 steps_done.append(by_key[(version, "up")])
     except StepFailed as exc:
         steps_done.extend(by_key[(version, phase)] for version in getattr(exc, "done", []))
-        exc.result = _result_after(state, plan, steps_done)
+        try:
+            exc.result = _result_after(state, plan, steps_done)
+        except MigrationError:  # the database went away with the migration: report the migration's failure
+            exc.result = _result_known(state, plan, steps_done)
         exc.result["error"] = {"version": exc.version, "step": exc.step, "message": exc.message}
         raise
     return _result_after(state, plan, steps_done)
+
+
+def _result_known(state: State, plan: Any, steps_done: Sequence[Any]) -> dict[str, Any]:
+    """The result document from what this session knows, when the database cannot be read again."""
+    versions = {a.version for a in state.applied}
+    for step in steps_done:
+        (versions.add if step.direction == "up" else versions.discard)(step.version)
+    return {"from_version": plan.from_version, "to_version": max(versions, default=0), "dry_run": False, "steps": [s.as_json() for s in steps_done]}
 
 
 def _result_after(state: State, plan: Any, steps_done: Sequence[Any]) -> dict[str, Any]:

@@ -86,6 +86,7 @@ class StatementFailed(OperationFailed):
     """The database rejected a statement; carries the statement and the database's message."""
 
     def __init__(self, db_message: str, statement: str) -> None:
+        db_message = " ".join(db_message.split())  # libpq's messages span lines: keep errors one line
         super().__init__(f"{db_message} (statement: {shorten(statement)})")
         self.db_message = db_message
         self.statement = statement

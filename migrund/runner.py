@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-from . import hooks, sql
+from . import faults, hooks, sql
 from .drivers.base import Driver
 from .errors import StatementFailed, StepFailed, shorten
 from .history import History
@@ -105,11 +105,14 @@ class Runner:
             except BaseException:
                 self.driver.rollback()
                 raise
+            faults.point("before_commit")
             self.driver.commit()
+            faults.point("after_commit")
         else:
             # SPEC 5.3: a marker before each step; marker cleared with the history row.
             for index, step in enumerate(steps, 1):
                 self.history.set_dirty(migration.version, direction, index)
+                faults.point("dirty")
                 try:
                     self._step(migration, direction, index, step)
                 except StepFailed as exc:
@@ -122,6 +125,8 @@ class Runner:
             with self.driver.transaction():
                 self.history.clear_dirty()
                 finish()
+                faults.point("before_commit")
+            faults.point("after_commit")
 
     def _steps(self, migration: Migration, direction: Direction, steps: Sequence[Step]) -> None:
         for index, step in enumerate(steps, 1):
@@ -133,6 +138,7 @@ class Runner:
             for statement in sql.split(step.sql_for(self.driver.dialect), self.driver.dialect):
                 try:
                     self.driver.execute(statement)
+                    faults.point("statement")
                 except StatementFailed as exc:
                     raise StepFailed(
                         f"{where} failed: {exc.db_message}; statement: {shorten(statement, 200)}",

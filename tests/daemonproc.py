@@ -83,7 +83,12 @@ class DaemonProcess:
         """Wait until the status file shows ``state`` (and ``fields``)."""
         def check() -> Optional[dict[str, Any]]:
             doc = self.status()
-            ok = doc is not None and doc["state"] == state and all(doc.get(k) == v for k, v in fields.items())
+            ok = (
+                doc is not None
+                and doc.get("pid") == self.proc.pid  # not a status file left by an earlier daemon
+                and doc["state"] == state
+                and all(doc.get(k) == v for k, v in fields.items())
+            )
             return doc if ok else None
 
         return self.wait(check, f"state {state} {fields}", timeout)

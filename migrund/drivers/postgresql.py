@@ -68,6 +68,10 @@ class PostgreSQLDriver(AdvisoryLocking, DbApiDriver):
             raise DatabaseUnavailable(
                 f"cannot connect to PostgreSQL at {where}, database {url.database} ({url.masked()}): {reason}"
             ) from exc
+        if conn.info.server_version >= 140000 and "client_connection_check_interval" not in url.query:
+            # If migrund dies or its connection is cut mid-statement, the server stops the
+            # statement (and its transaction's locks) within seconds, not when it ends.
+            conn.execute("SET client_connection_check_interval = 2000")
         return cls(conn, url, schema)
 
     @classmethod

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import sys
+from pathlib import Path
 import shutil
 
 import pytest
@@ -495,7 +497,8 @@ def test_unreachable_database_is_exit_1(sqlite_project):
 
 def test_python_m_and_console_script_agree(project):
     three(project)
-    exe = shutil.which("migrund")
+    beside = Path(sys.executable).with_name("migrund")  # the virtualenv's, even when it is not on PATH
+    exe = str(beside) if beside.exists() else shutil.which("migrund")
     if exe is None:
         pytest.skip("the console script is not installed (pip install -e .)")
     import subprocess
