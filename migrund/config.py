@@ -183,6 +183,9 @@ def from_mapping(
         overridden = " and ".join(n for n, v in (("MIGRUND_DATABASE_URL", env_url), ("MIGRUND_TARGET", env_target)) if v)
         where += f" (with {overridden} from the environment)"
     cache = cache or KeyedCache("config", limit=64)
+    odd = _non_text_key(data)
+    if odd is not None:  # YAML allows `~:` or `3:` as keys; no config key is one
+        raise ConfigError(f"{where}: the key {odd[1]!r} {f'under {odd[0]} ' if odd[0] else ''}is not text")
     valid_key = content_key(schema_bytes("config"), json.dumps(data, sort_keys=True, default=repr).encode())
     if cache.get(valid_key) is None:
         problems = schema_problems("config", data)
@@ -233,6 +236,23 @@ def from_mapping(
         log_format=logging_cfg.get("format", "text"),
         masked=_masked(data),
     )
+
+
+def _non_text_key(value: Any, path: str = "") -> Optional[tuple[str, Any]]:
+    """(where, key) of the first mapping key that is not a string, or None."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if not isinstance(key, str):
+                return path, key
+            found = _non_text_key(inner, f"{path}.{key}" if path else key)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found = _non_text_key(inner, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _masked(value: Any) -> Any:

@@ -69,10 +69,6 @@ class History:
             return
         statements = [
             f"CREATE TABLE IF NOT EXISTS {self.meta} (name {t['key']} PRIMARY KEY, value {t['text']} NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {self.hist} (version {t['bigint']} PRIMARY KEY, name {t['key']} NOT NULL,"
-            f" description {t['text']} NOT NULL, checksum {t['key']} NOT NULL, applied_at {t['key']} NOT NULL,"
-            f" execution_ms {t['bigint']} NOT NULL, seq {t['bigint']} NOT NULL, applied_by {t['key']} NOT NULL,"
-            f" body {t['longtext']} NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {self.rolls} (id {t['autoid']}, version {t['bigint']} NOT NULL,"
             f" name {t['key']} NOT NULL, rolled_back_at {t['key']} NOT NULL, rolled_back_by {t['key']} NOT NULL,"
             f" how {t['key']} NOT NULL)",
@@ -81,6 +77,12 @@ class History:
             f"CREATE TABLE IF NOT EXISTS {self.repairs} (id {t['autoid']}, version {t['bigint']} NOT NULL,"
             f" direction {t['key']} NOT NULL, step {t['bigint']} NOT NULL, outcome {t['key']} NOT NULL,"
             f" repaired_at {t['key']} NOT NULL, repaired_by {t['key']} NOT NULL)",
+            # Last: its existence is what readers check, and on MySQL each CREATE commits
+            # on its own, so a reader must not see it before the others exist.
+            f"CREATE TABLE IF NOT EXISTS {self.hist} (version {t['bigint']} PRIMARY KEY, name {t['key']} NOT NULL,"
+            f" description {t['text']} NOT NULL, checksum {t['key']} NOT NULL, applied_at {t['key']} NOT NULL,"
+            f" execution_ms {t['bigint']} NOT NULL, seq {t['bigint']} NOT NULL, applied_by {t['key']} NOT NULL,"
+            f" body {t['longtext']} NOT NULL)",
         ]
         self.driver.ensure_namespace()
         with self.driver.transaction():

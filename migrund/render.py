@@ -54,7 +54,8 @@ def _run(doc: dict) -> str:
         return _plan(doc)
     steps = doc["steps"]
     if not steps:
-        return f"nothing to do: the database is at {doc['to_version']}"
+        done = "nothing done" if "error" in doc else "nothing to do"  # a failure is not "nothing to do"
+        return f"{done}: the database is at {doc['to_version']}"
     ups = sum(1 for s in steps if s["direction"] == "up")
     downs = len(steps) - ups
     parts = [f"{ups} applied"] if ups else []

@@ -25,8 +25,9 @@ class DaemonProcess:
     """``migrund daemon`` on ``project``; collects sd_notify messages and the log."""
 
     def __init__(self, project: Project, *, watchdog_usec: Optional[int] = None, env: Optional[dict[str, str]] = None,
-                 log_name: str = "daemon.log") -> None:
+                 log_name: str = "daemon.log", config: str = "config/migrund.yaml", status_name: str = "status.json") -> None:
         self.project = project
+        self.status_path = project.root / "data" / status_name
         # A short folder: unix socket paths are limited to 108 bytes.
         self._sock_dir = tempfile.mkdtemp(prefix="mgn-", dir="/tmp")
         self.socket_path = os.path.join(self._sock_dir, "notify")
@@ -41,7 +42,7 @@ class DaemonProcess:
         self.log_path = project.root / log_name
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "migrund", "--config", "config/migrund.yaml", "daemon"],
+            [sys.executable, "-m", "migrund", "--config", config, "daemon"],
             cwd=project.root,
             env=clean_env(project.state_home, **extra),
             stdout=self._log,
@@ -63,7 +64,7 @@ class DaemonProcess:
     def status(self) -> Optional[dict[str, Any]]:
         """The status file, or None before the first write."""
         try:
-            return json.loads((self.project.root / "data" / "status.json").read_text())
+            return json.loads(self.status_path.read_text())
         except FileNotFoundError:
             return None
 

@@ -116,6 +116,7 @@ BAD_CONFIGS = [
     ("database: [\n", ["invalid YAML"]),
     ("- a\n- b\n", ["mapping"]),
     ("database:\n  url: ${NO_SUCH_VARIABLE_HERE}\n", ["NO_SUCH_VARIABLE_HERE"]),
+    ("database:\n  url: sqlite:///../data/app.db\n  ~: 1\n  3: x\n", ["the key None under database is not text"]),  # found by fuzzing
 ]
 
 

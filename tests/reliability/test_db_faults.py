@@ -57,6 +57,7 @@ def after_the_fault(project: Project, proc: subprocess.Popen, tally) -> None:
     err = proc.stderr.read()
     assert "Traceback" not in err and err.count("\n") == 1, err
     assert "migration 20250401000002 (slow) up step 2 failed" in err
+    assert proc.stdout.read().splitlines()[-1] == "1 applied; the database is at 20250401000001"
     status = project.run("status", "--json")
     assert status.code == 0, status.err
     doc = status.json
