@@ -458,14 +458,14 @@ def _execute(
     try:
         if down:
             if settings.backup.before_rollback:
-                state.backup("before_rollback")
+                _backup_before(state, "before_rollback", down[0].version)
             for version in runner.rollback(down, how=how):
                 steps_done.append(by_key[(version, "down")])
         phase = "up"
         if up:
             if atomic and settings.backup.before_risky and any(m.risky for m in up):
-                state.backup("before_risky")
-            before = (lambda m: state.backup("before_risky")) if settings.backup.before_risky and not atomic else None
+                _backup_before(state, "before_risky", next(m.version for m in up if m.risky))
+            before = (lambda m: _backup_before(state, "before_risky", m.version)) if settings.backup.before_risky and not atomic else None
             for version in runner.apply(up, atomic=atomic, before_risky=before):
                 steps_done.append(by_key[(version, "up")])
     except StepFailed as exc:
@@ -477,6 +477,14 @@ def _execute(
         exc.result["error"] = {"version": exc.version, "step": exc.step, "message": exc.message}
         raise
     return _result_after(state, plan, steps_done)
+
+
+def _backup_before(state: State, reason: str, version: int) -> Path:
+    """An automatic backup; its failure stops the run like a failing step 0 of ``version`` (exit 1, with the document)."""
+    try:
+        return state.backup(reason)
+    except OperationFailed as exc:
+        raise StepFailed(f"the {reason} backup failed, so migration {version} did not run: {exc.message}", version=version, step=0) from exc
 
 
 def _result_known(state: State, plan: Any, steps_done: Sequence[Any]) -> dict[str, Any]:

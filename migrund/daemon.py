@@ -352,6 +352,9 @@ class Daemon:
             self.failed = None
             result = commands.reconcile(project)
         except StepFailed as exc:
+            if exc.step == 0:  # the automatic backup before it failed: worth retrying, like the database
+                self._retry_later(exc, started, project)
+                return
             source = project.scan().files.get(exc.version)
             self.failed = (exc.version, source.checksum if source else "", self.settings)
             self._finish("error", f"{_sentence(exc)}; not retried until its file or the config changes, or SIGHUP", started, refresh=project)
@@ -360,11 +363,7 @@ class Daemon:
             self._finish("blocked", _sentence(exc), started, refresh=project)
             return
         except MigrationError as exc:  # the database, the lock, a backup: retried with backoff
-            if self.requests.stop:
-                return
-            self.failures += 1
-            wait = backoff(self.failures, self.settings.daemon.retry_min_seconds, self.settings.daemon.retry_max_seconds)
-            self._finish("error", f"{_sentence(exc)}; retrying in {wait:g} s", started, refresh=project)
+            self._retry_later(exc, started, project)
             return
         except Exception as exc:  # a bug must not kill the service: log it whole, retry later
             log.exception("internal error during a reconcile")
@@ -393,6 +392,13 @@ class Daemon:
             )
         stopped = self.requests.stop and project.should_stop()
         self._finish("idle", None, started, refresh=project, ok=not stopped)
+
+    def _retry_later(self, exc: MigrationError, started: float, project: commands.Project) -> None:
+        if self.requests.stop:
+            return
+        self.failures += 1
+        wait = backoff(self.failures, self.settings.daemon.retry_min_seconds, self.settings.daemon.retry_max_seconds)
+        self._finish("error", f"{_sentence(exc)}; retrying in {wait:g} s", started, refresh=project)
 
     def _finish(self, state: str, error: Optional[str], started: float, *, refresh: Optional[commands.Project] = None, ok: bool = True) -> None:
         if state != "idle":

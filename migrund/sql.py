@@ -72,7 +72,7 @@ def _plain_run(dialect: str) -> re.Pattern:
     """Text with no comment and no statement end (quoted parts included): skipped in one step."""
     d = _DIALECT[dialect]
     guard = r"|[Ee](?!')" if dialect == "postgresql" else ""
-    plain = rf"[^;'\"`\-/{re.escape(d['specials'])}]{guard}|-(?!-)|/(?!\*)"
+    plain = rf"[^;'\"`\-/{re.escape(d['specials'])}]+{guard}|-(?!-)|/(?!\*)"
     return re.compile(rf"(?:{plain}|{d['str']}|{d['dq']}|{_BACKTICK})+", re.DOTALL)
 
 

@@ -279,6 +279,10 @@ def test_a_backup_that_cannot_be_taken_stops_the_rollback(sqlite_project):
     result = project.run("rollback")
     assert result.code == 1 and "backup folder" in result.err
     assert project.snapshot() == before
+    as_json = project.run("rollback", "--json")
+    assert as_json.code == 1 and as_json.json["steps"] == [] and as_json.json["error"]["step"] == 0
+    assert "before_rollback backup failed" in as_json.json["error"]["message"]
+    assert project.snapshot() == before
 
 
 def test_missing_client_program_suggests_json(project):

@@ -357,3 +357,23 @@ def test_the_cli_and_the_daemon_exclude_each_other_through_the_lock(sqlite_proje
     assert project.applied() == [V + 1, V + 2]
     assert f"applied {V + 1} " not in d.log() and f"applied {V + 2} after" in d.log()
     assert d.stop() == 0
+
+
+def test_a_failed_automatic_backup_is_retried_and_the_rollback_waits_for_it(sqlite_project, daemons):
+    project = sqlite_project
+    fast(project)
+    project.table(V + 1, "a", "t1")
+    project.table(V + 2, "b", "t2")
+    d = daemons(project)
+    d.wait_state("idle", current_version=V + 2)
+    blocker = project.root / "backups"
+    shutil.rmtree(blocker, ignore_errors=True)
+    blocker.write_text("a file where the backup folder should be")
+    fast(project, f"target: {V + 1}\n")
+    doc = d.wait_state("error")
+    assert "before_rollback backup failed" in doc["last_error"] and "retrying in" in doc["last_error"]
+    assert project.applied() == [V + 1, V + 2], "no rollback without its backup"
+    blocker.unlink()
+    d.wait_state("idle", current_version=V + 1)
+    assert list(blocker.glob("*before_rollback*"))
+    assert d.stop() == 0
