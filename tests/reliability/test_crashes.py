@@ -56,33 +56,22 @@ def timed(project: Project, *args: str) -> float:
     return time.monotonic() - started
 
 
+@pytest.mark.parametrize("operation", ["apply", "rollback"])
 @pytest.mark.parametrize("dialect", servers.DIALECTS)
-def test_crashes_during_apply(workload, dialect, tally):
+def test_crashes_during_apply_and_rollback(workload, dialect, operation, tally):
     project = workload
-    span = timed(project, "apply")
-    reset(project)
-    rng = random.Random(f"apply-{dialect}")
-    for point in sample(crash_points("apply"), f"apply-{dialect}"):
+    args = ["apply"] if operation == "apply" else ["rollback", "--to", "0"]
+    starting_state = reset if operation == "apply" else converge
+    converge(project)
+    starting_state(project)
+    span = timed(project, *args)
+    rng = random.Random(f"{operation}-{dialect}")
+    for point in sample(crash_points(operation), f"{operation}-{dialect}"):
+        starting_state(project)
         tally["trials"] += 1
-        tally["faults"] += run_crashing(project, point, "apply", rng=rng, span=span)
+        tally["faults"] += run_crashing(project, point, *args, rng=rng, span=span)
         assert_consistent(project, tally)
         converge(project)
-        reset(project)
-
-
-@pytest.mark.parametrize("dialect", servers.DIALECTS)
-def test_crashes_during_rollback(workload, dialect, tally):
-    project = workload
-    assert project.run("apply").code == 0
-    span = timed(project, "rollback", "--to", "0")
-    rng = random.Random(f"rollback-{dialect}")
-    for point in sample(crash_points("rollback"), f"rollback-{dialect}"):
-        converge(project)
-        tally["trials"] += 1
-        tally["faults"] += run_crashing(project, point, "rollback", "--to", "0", rng=rng, span=span)
-        assert_consistent(project, tally)
-        converge(project)
-    reset(project)
 
 
 @pytest.mark.parametrize("dialect", servers.DIALECTS)
