@@ -177,18 +177,7 @@ class Daemon:
             new.lock_path,
             new.url,
         ):
-            from .watch import Watcher
-
-            if self.watcher is not None:
-                self.watcher.stop()
-            ignored = [new.daemon.status_file, new.lock_path] + ([new.url.path] if new.url.path else [])
-            self.watcher = Watcher(
-                new.migrations_dir,
-                new.source or Path("migrund.yaml").absolute(),
-                ignored,
-                lambda path: self.requests.reconcile("file change", delay=self.settings.daemon.debounce_seconds, debounce=True),
-            )
-            self.watcher.start()
+            self._start_watcher()
         if old is None or old.backup.schedule != new.backup.schedule:
             self._schedule_backups()
         if old is None or old.daemon.http != new.daemon.http:
@@ -203,6 +192,21 @@ class Daemon:
             if new.daemon.http:
                 self.endpoint = Endpoint(new.daemon.http, self.snapshot, self.metrics)
                 self.endpoint.start()
+
+    def _start_watcher(self) -> None:
+        from .watch import Watcher
+
+        if self.watcher is not None:
+            self.watcher.stop()
+        s = self.settings
+        ignored = [s.daemon.status_file, s.lock_path] + ([s.url.path] if s.url.path else [])
+        self.watcher = Watcher(
+            s.migrations_dir,
+            s.source or Path("migrund.yaml").absolute(),
+            ignored,
+            lambda path: self.requests.reconcile("file change", delay=self.settings.daemon.debounce_seconds, debounce=True),
+        )
+        self.watcher.start()
 
     def _stop_components(self) -> None:
         if self.scheduler is not None:
@@ -285,6 +289,8 @@ class Daemon:
                 r.reasons.clear()
                 r.reconcile_at = None
             self._busy(lambda: self.reconcile(", ".join(reasons), forced=reload))
+            if self.watcher is not None and self.watcher.waiting_for_folder and self.settings.migrations_dir.is_dir():
+                self._start_watcher()  # the migrations folder has appeared: watch inside it now
             r.schedule("retry" if self._retrying() else "rescan", self._next_delay())
 
     def _busy(self, work: Any) -> None:

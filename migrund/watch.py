@@ -30,7 +30,16 @@ class Watcher:
         self._observer = Observer()
         self.tracks_writers = type(self._observer).__name__ == "InotifyObserver"
         handler = _Handler(self._event)
-        self._observer.schedule(handler, self.migrations_dir, recursive=True)
+        # A folder that does not exist yet is awaited in its nearest existing parent; once it
+        # appears, the daemon starts a new watcher on it (``waiting_for_folder``).
+        self.waiting_for_folder = not os.path.isdir(self.migrations_dir)
+        if self.waiting_for_folder:
+            parent = os.path.dirname(self.migrations_dir)
+            while not os.path.isdir(parent) and parent != os.path.dirname(parent):
+                parent = os.path.dirname(parent)
+            self._observer.schedule(handler, parent, recursive=False)
+        else:
+            self._observer.schedule(handler, self.migrations_dir, recursive=True)
         config_dir = os.path.dirname(self.config_file)
         if not _inside(config_dir, self.migrations_dir):
             self._observer.schedule(handler, config_dir, recursive=False)

@@ -377,3 +377,17 @@ def test_a_failed_automatic_backup_is_retried_and_the_rollback_waits_for_it(sqli
     d.wait_state("idle", current_version=V + 1)
     assert list(blocker.glob("*before_rollback*"))
     assert d.stop() == 0
+
+
+def test_a_migrations_folder_that_appears_later_is_watched(sqlite_project, daemons):
+    project = sqlite_project
+    fast(project)
+    project.migrations.rmdir()
+    d = daemons(project)
+    doc = d.wait_state("blocked")
+    assert "does not exist" in doc["last_error"]
+    project.migrations.mkdir()
+    d.wait_state("idle")
+    project.table(V + 1, "a", "t1")  # a file event inside the new folder, not a rescan (60 s away)
+    d.wait_state("idle", current_version=V + 1, timeout=10)
+    assert d.stop() == 0
