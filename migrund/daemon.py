@@ -288,9 +288,9 @@ class Daemon:
                 reasons = sorted(r.reasons) or [r.timer]
                 r.reasons.clear()
                 r.reconcile_at = None
-            self._busy(lambda: self.reconcile(", ".join(reasons), forced=reload))
             if self.watcher is not None and self.watcher.waiting_for_folder and self.settings.migrations_dir.is_dir():
-                self._start_watcher()  # the migrations folder has appeared: watch inside it now
+                self._start_watcher()  # the folder has appeared: watch inside it before reading it
+            self._busy(lambda: self.reconcile(", ".join(reasons), forced=reload))
             r.schedule("retry" if self._retrying() else "rescan", self._next_delay())
 
     def _busy(self, work: Any) -> None:
