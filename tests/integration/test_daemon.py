@@ -391,3 +391,18 @@ def test_a_migrations_folder_that_appears_later_is_watched(sqlite_project, daemo
     project.table(V + 1, "a", "t1")  # a file event inside the new folder, not a rescan (60 s away)
     d.wait_state("idle", current_version=V + 1, timeout=10)
     assert d.stop() == 0
+
+
+def test_json_logs_are_one_object_a_line(sqlite_project, daemons):
+    project = sqlite_project
+    fast(project, "logging:\n  format: json\n")
+    project.table(V + 1, "a", "t1")
+    d = daemons(project)
+    d.wait_state("idle", current_version=V + 1)
+    assert d.stop() == 0
+    lines = [json.loads(line) for line in d.log().splitlines()]
+    applied = [line for line in lines if line.get("event") == "applied"]
+    assert applied and applied[0]["version"] == V + 1 and isinstance(applied[0]["ms"], int)
+    reconcile = [line for line in lines if line.get("event") == "reconcile"]
+    assert reconcile and reconcile[0]["result"] == "done" and reconcile[0]["level"] == "info"
+    assert all(line["time"].endswith("Z") for line in lines)
