@@ -96,7 +96,8 @@ def test_crashes_during_backup(workload, dialect, tally):
 def test_crashes_during_restore(workload, dialect, tally):
     project = workload
     assert project.run("apply", "--to", str(V + 3)).code == 0
-    saved = project.run("backup", "--json").json["path"]
+    # Outside backup.dir: the before_restore backups of many trials must not prune it away.
+    saved = project.run("backup", "--output", str(project.root / "saved.backup"), "--json").json["path"]
     rng = random.Random(f"restore-{dialect}")
     span = None
     for point in sample(crash_points("restore"), f"restore-{dialect}"):
