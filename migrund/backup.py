@@ -22,8 +22,8 @@ _EXTENSIONS = {"sqlite": ".sqlite3", "postgresql": ".pgdump", "mysql": ".sql"}
 
 
 def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, output: Optional[Path] = None,
-         fmt: Optional[str] = None, warn=lambda message: None) -> Path:
-    """Write one backup and its sidecar; prune ``backup.dir``; return the backup's path."""
+         fmt: Optional[str] = None, warn=lambda message: None, spare: Optional[Path] = None) -> Path:
+    """Write one backup and its sidecar; prune ``backup.dir`` (never ``spare``); return the backup's path."""
     fmt = fmt or settings.backup.format
     if not hasattr(driver, "backup_native" if fmt == "native" else "dump_json"):
         raise FeatureUnavailable(
@@ -85,7 +85,7 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
     meta = {**header, "sha256": digest, "size": size}
     _write_private(_sidecar(path), json.dumps(meta, indent=2) + "\n")
     if output is None and settings.backup.keep:
-        prune(settings.backup.dir, settings.backup.keep)
+        prune(settings.backup.dir, settings.backup.keep, spare)
     return path
 
 
@@ -212,9 +212,9 @@ def restore_into(driver: Any, path: Path, meta: dict[str, Any]) -> None:
         driver.restore_native(path)
 
 
-def prune(folder: Path, keep: int) -> None:
-    """Delete the oldest backups beyond ``keep``, never the newest one that is still intact."""
-    backups = listed(folder)
+def prune(folder: Path, keep: int, spare: Optional[Path] = None) -> None:
+    """Delete the oldest backups beyond ``keep``, never the newest one that is still intact, nor ``spare``."""
+    backups = [b for b in listed(folder) if spare is None or Path(b["path"]) != spare]
     doomed = backups[: max(len(backups) - keep, 0)]
     if not doomed:
         return

@@ -239,15 +239,15 @@ class State:
             should_stop=self.project.should_stop,
         )
 
-    def backup(self, reason: str, *, output: Optional[Path] = None, fmt: Optional[str] = None) -> Path:
-        """Take a backup of the database as it stands now (SPEC 5.2, 5.4, 6)."""
+    def backup(self, reason: str, *, output: Optional[Path] = None, fmt: Optional[str] = None, spare: Optional[Path] = None) -> Path:
+        """Take a backup of the database as it stands now (SPEC 5.2, 5.4, 6); pruning never removes ``spare``."""
         from . import backup
 
         if self.driver is None:
             raise OperationFailed(f"the database {self.project.settings.url.masked()} does not exist yet: nothing to back up")
         version = planner.current_version(self.history.applied()) if self.history is not None else 0
         path = backup.take(
-            self.driver, self.project.settings, reason=reason, schema_version=version, output=output, fmt=fmt, warn=self.project.warn
+            self.driver, self.project.settings, reason=reason, schema_version=version, output=output, fmt=fmt, warn=self.project.warn, spare=spare
         )
         if reason not in ("manual", "scheduled"):  # those report their own path
             self.project.on_event(Event("backup", message=str(path)))
@@ -638,7 +638,8 @@ def restore(project: Project, path: str, *, force: bool = False) -> dict[str, An
     source = Path(path).absolute()
     with project.session(write=True) as state:
         meta = backup.check_restorable(source, project.settings, set(project.scan().files), force=force)
-        before = state.backup("before_restore") if state.driver is not None else None
+        # The backup being restored may be the oldest in backup.dir: pruning must not take it.
+        before = state.backup("before_restore", spare=source) if state.driver is not None else None
         if state.driver is None:
             state.driver = project.connect(write=True)
         backup.restore_into(state.driver, source, meta)

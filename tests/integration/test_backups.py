@@ -134,6 +134,21 @@ def test_keep_prunes_oldest(sqlite_project):
     assert listed == [os.path.basename(p) for p in made[-2:]]
 
 
+def test_restoring_the_oldest_backup_does_not_prune_it_first(sqlite_project):
+    # Found by the reliability soak: the before_restore backup's pruning deleted the very
+    # backup being restored when it was the oldest one kept.
+    project = sqlite_project
+    config = project.root / "config" / "migrund.yaml"
+    config.write_text(config.read_text().replace("backup:\n  dir: ../backups\n", "backup:\n  dir: ../backups\n  keep: 2\n"))
+    seeded(project)
+    made = [project.run("backup").out.strip() for _ in range(2)]
+    restored = project.run("restore", made[0])
+    assert restored.code == 0, restored.err
+    assert len(project.run("backups", "--json").json) == 3, "the restored one was spared this once"
+    assert project.run("backup").code == 0
+    assert len(project.run("backups", "--json").json) == 2, "and pruned by the next backup"
+
+
 def test_restore_waits_for_the_lock(sqlite_project):
     import subprocess
     import sys
