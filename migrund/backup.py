@@ -200,6 +200,13 @@ def check_restorable(path: Path, settings: Settings, versions: Any, *, force: bo
 def restore_into(driver: Any, path: Path, meta: dict[str, Any]) -> None:
     """Replace the database with the backup at ``path`` (the driver makes it atomic)."""
     faults.point("restore")
+    try:
+        _restore_into(driver, path, meta)
+    except OSError as exc:  # the file went away or became unreadable after its checks
+        raise OperationFailed(f"restore failed: cannot read the backup {path}: {exc.strerror or exc}") from exc
+
+
+def _restore_into(driver: Any, path: Path, meta: dict[str, Any]) -> None:
     if meta.get("format") == "json":
         if not hasattr(driver, "restore_json"):
             raise FeatureUnavailable(f"restoring JSON backups of {meta.get('backend')} databases is not available yet")

@@ -102,7 +102,10 @@ class SQLiteDriver(DbApiDriver):
         The backup API copies it over the live database in one step, which readers see as
         one atomic change.
         """
-        backup = sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)
+        try:
+            backup = sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as exc:  # gone or unreadable since it was checked
+            raise OperationFailed(f"restore failed: cannot open the backup {source}: {exc}") from exc
         try:
             backup.backup(self.conn)
         except sqlite3.Error as exc:

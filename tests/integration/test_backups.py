@@ -410,3 +410,17 @@ def test_backup_under_a_writer_is_one_point_in_time(project, fmt):
     count_b = project.db.rows("SELECT count(*) FROM pb")[0][0]
     assert count_a == count_b, "both tables from the same moment"
     assert 0 < count_a < written, "taken while the writer was busy"
+
+
+@pytest.mark.parametrize("fmt", ["native", "json"])
+def test_a_backup_gone_after_its_checks_is_a_clear_error(tmp_path, fmt):
+    from migrund import backup
+    from migrund.drivers.base import load_driver, parse_url
+    from migrund.errors import OperationFailed
+
+    driver = load_driver(parse_url("sqlite:///app.db", tmp_path), create=True, schema=None)
+    try:
+        with pytest.raises(OperationFailed, match="cannot (open|read) the backup"):
+            backup.restore_into(driver, tmp_path / "vanished.backup", {"format": fmt, "backend": "sqlite"})
+    finally:
+        driver.close()
