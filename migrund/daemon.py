@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 from . import commands, config
 from .config import Settings
@@ -70,9 +70,8 @@ class Requests:
 class Daemon:
     """One running daemon: its settings, status document, components and worker loop."""
 
-    def __init__(self, settings: Settings, *, verbose: bool = False) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.verbose = verbose
         self.requests = Requests()
         self.notifier = Notifier()
         self.config_problem: Optional[str] = None
@@ -113,13 +112,16 @@ class Daemon:
                 return
             self.doc.update(changed)
             doc = dict(self.doc, pending=list(self.doc["pending"]))
+        self._publish(doc, changed)
+
+    def _publish(self, doc: dict[str, Any], changed: Iterable[str]) -> None:
         try:
             write_atomically(self.settings.daemon.status_file, doc)
         except OSError as exc:
             log.error("cannot write the status file %s: %s", self.settings.daemon.status_file, exc.strerror or exc)
         if self.metrics is not None:
             self.metrics.observe(doc)
-        if changed.keys() & {"state", "current_version", "target_version", "last_error"}:
+        if {"state", "current_version", "target_version", "last_error"}.intersection(changed):
             self.notifier.send(STATUS=describe(doc))
 
     # -- start and stop --------------------------------------------------------------------
@@ -127,8 +129,9 @@ class Daemon:
     def run(self) -> int:
         """Serve until SIGTERM or SIGINT; returns the exit code (0)."""
         self._install_signals()
-        self.update(state="starting")
+        self._publish(self.snapshot(), {"state"})
         self._start_components(None)
+        self.update(**self._figures(self._project()))  # where the database stands before any work
         log.info(
             "started: pid %d, database %s, migrations %s, target %s%s",
             os.getpid(),
@@ -523,4 +526,4 @@ def main(settings: Settings, *, verbose: bool = False) -> int:
     configure(settings.log_level, settings.log_format, verbose=verbose)
     if settings.backup.schedule:
         cron_trigger(settings.backup.schedule)
-    return Daemon(settings, verbose=verbose).run()
+    return Daemon(settings).run()
