@@ -330,7 +330,10 @@ class Daemon:
         if new != self.settings:
             old, self.settings = self.settings, new
             log.info("config reloaded from %s (target %s)", source, new.target)
-            self._start_components(old)
+            try:
+                self._start_components(old)
+            except MigrationError as exc:  # e.g. the new daemon.http port is taken: keep serving without it
+                log.error("%s", _sentence(exc))
         elif reload:
             log.info("config reloaded from %s: unchanged", source)
         return True

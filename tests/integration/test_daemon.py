@@ -408,3 +408,23 @@ def test_json_logs_are_one_object_a_line(sqlite_project, daemons):
     reconcile = [line for line in lines if line.get("event") == "reconcile"]
     assert reconcile and reconcile[0]["result"] == "done" and reconcile[0]["level"] == "info"
     assert all(line["time"].endswith("Z") for line in lines)
+
+
+def test_a_reload_whose_http_port_is_taken_keeps_the_daemon_running(sqlite_project, daemons):
+    import socket
+
+    project = sqlite_project
+    fast(project)
+    project.table(V + 1, "a", "t1")
+    d = daemons(project)
+    d.wait_state("idle", current_version=V + 1)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        fast(project, f"target: {V + 1}\n", daemon=FAST + f"  http: 127.0.0.1:{port}\n")
+        d.wait(lambda: "cannot listen on" in d.log(), "the endpoint's error in the log")
+        project.table(V + 2, "b", "t2")
+        time.sleep(1)
+        assert d.proc.poll() is None and project.applied() == [V + 1], "alive, and at the new target"
+    assert d.stop() == 0
