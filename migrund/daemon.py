@@ -527,6 +527,8 @@ def main(settings: Settings, *, verbose: bool = False) -> int:
 
     _require_extra()
     configure(settings.log_level, settings.log_format, verbose=verbose)
+    if not verbose:  # the scheduler narrates every job it adds and runs; our own lines say what matters
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if settings.backup.schedule:
         cron_trigger(settings.backup.schedule)
     return Daemon(settings).run()
