@@ -61,6 +61,15 @@ def fast(project: Project, extra: str = "", daemon: str = FAST) -> None:
     project.configure(extra)
 
 
+def idle_at_first(project: Project, daemons, **options) -> DaemonProcess:
+    """A daemon on ``project`` (fast timers) that has applied one migration and is idle."""
+    fast(project)
+    project.table(V + 1, "a", "t1")
+    d = daemons(project, **options)
+    d.wait_state("idle", current_version=V + 1)
+    return d
+
+
 def test_converges_on_new_files_and_on_a_raised_and_lowered_target(project, daemons):
     fast(project)
     project.table(V + 1, "a", "t1")
@@ -114,10 +123,7 @@ def test_an_invalid_file_blocks_and_its_fix_unblocks(sqlite_project, daemons):
 
 def test_a_file_written_in_chunks_with_long_pauses_is_never_applied_half_written(sqlite_project, daemons):
     project = sqlite_project
-    fast(project)
-    project.table(V + 1, "a", "t1")
-    d = daemons(project)
-    d.wait_state("idle", current_version=V + 1)
+    d = idle_at_first(project, daemons)
     chunks = [
         "description: three tables, written slowly\nup:\n  - sql: CREATE TABLE c1 (id INTEGER)\n",
         "  - sql: CREATE TABLE c2 (id INTEGER)\n",
@@ -414,10 +420,7 @@ def test_a_reload_whose_http_port_is_taken_keeps_the_daemon_running(sqlite_proje
     import socket
 
     project = sqlite_project
-    fast(project)
-    project.table(V + 1, "a", "t1")
-    d = daemons(project)
-    d.wait_state("idle", current_version=V + 1)
+    d = idle_at_first(project, daemons)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
