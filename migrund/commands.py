@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 from . import loader, permissions
 from . import plan as planner
 from .config import Settings
-from .drivers.base import Driver, driver_class, load_driver
+from .drivers.base import Driver, driver_class, load_driver, never
 from .errors import (
     InvalidInput,
     LockTimeout,
@@ -44,7 +44,7 @@ class Project:
         on_event: Callable[[Event], None] = _ignore,
         warn: Callable[[str], None] = _ignore,
         lock_timeout: Optional[float] = None,
-        should_stop: Callable[[], bool] = lambda: False,
+        should_stop: Callable[[], bool] = never,
         before_run: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings

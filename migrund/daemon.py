@@ -402,8 +402,7 @@ class Daemon:
                 result["to_version"],
                 extra={"fields": {"event": "reconcile", "result": "nothing", "version": result["to_version"], "ms": ms}},
             )
-        stopped = self.requests.stop and project.should_stop()
-        self._finish("idle", None, started, refresh=project, ok=not stopped)
+        self._finish("idle", None, started, refresh=project, ok=not self.requests.stop)
 
     def _retry_later(self, exc: MigrationError, started: float, project: commands.Project) -> None:
         if self.requests.stop:
@@ -461,8 +460,10 @@ class Daemon:
                 self.metrics.durations.labels(event.direction).observe(event.ms / 1000)
             pending = [v for v in self.doc["pending"] if v != event.version]
             self.update(current_version=max(self.applied, default=0), pending=pending)
-        elif event.kind == "backup":
+        elif event.kind == "backup":  # before_rollback / before_risky: backups too, for the metric
             log.info("backup written: %s", event.message, extra={"fields": {"event": "backup", "path": event.message}})
+            if self.metrics is not None:
+                self.metrics.last_backup.set(time.time())
         else:
             log.warning("%s", event.message)
 

@@ -369,7 +369,9 @@ def test_the_cli_and_the_daemon_exclude_each_other_through_the_lock(sqlite_proje
 
 def test_a_failed_automatic_backup_is_retried_and_the_rollback_waits_for_it(sqlite_project, daemons):
     project = sqlite_project
-    fast(project)
+    port = free_port()
+    daemon_keys = FAST + f"  http: 127.0.0.1:{port}\n"
+    fast(project, daemon=daemon_keys)
     project.table(V + 1, "a", "t1")
     project.table(V + 2, "b", "t2")
     d = daemons(project)
@@ -377,13 +379,16 @@ def test_a_failed_automatic_backup_is_retried_and_the_rollback_waits_for_it(sqli
     blocker = project.root / "backups"
     shutil.rmtree(blocker, ignore_errors=True)
     blocker.write_text("a file where the backup folder should be")
-    fast(project, f"target: {V + 1}\n")
+    fast(project, f"target: {V + 1}\n", daemon=daemon_keys)
     doc = d.wait_state("error")
     assert "before_rollback backup failed" in doc["last_error"] and "retrying in" in doc["last_error"]
     assert project.applied() == [V + 1, V + 2], "no rollback without its backup"
     blocker.unlink()
     d.wait_state("idle", current_version=V + 1)
     assert list(blocker.glob("*before_rollback*"))
+    metrics = d.http(port, "/metrics")[1].decode()
+    last = re.search(r"^migrund_last_backup_success_timestamp_seconds (\S+)$", metrics, re.M)
+    assert last and float(last[1]) > 0, "an automatic backup counts as a successful backup"
     assert d.stop() == 0
 
 
