@@ -10,31 +10,33 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# Per dialect: line comments, string literals, double-quoted text, and extra lexer branches.
+# Per dialect: line comments, string literals, double-quoted text, extra lexer branches, and
+# text that can neither end a statement nor start a comment or a quote.
 _DIALECT = {
     "mysql": {
         "line": r"--(?=\s|$)[^\n]*|\#[^\n]*",
-        "str": r"'(?:[^'\\]|\\.|'')*'?",
-        "dq": r'"(?:[^"\\]|""|\\.)*"?',
+        "str": r"'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'?",
+        "dq": r'"[^"\\]*(?:(?:""|\\.)[^"\\]*)*"?',
         "extra": "",
-        "specials": "#",
+        "plain": r"[^;'\"`\-/#]+",
     },
     "postgresql": {
         "line": r"--[^\n]*",
-        "str": r"[Ee]'(?:[^'\\]|\\.|'')*'?|'(?:[^']|'')*'?",
-        "dq": r'"(?:[^"]|"")*"?',
+        "str": r"[Ee]'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'?|'[^']*(?:''[^']*)*'?",
+        "dq": r'"[^"]*(?:""[^"]*)*"?',
         "extra": r"|(?P<dollar>\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$)",
-        "specials": "$Ee",
+        # '$' and E'' open quotes only outside identifiers, so words are taken whole here.
+        "plain": r"(?![Ee]')[A-Za-z_][A-Za-z0-9_$]*|[^;'\"`\-/$A-Za-z_]+",
     },
     "sqlite": {
         "line": r"--[^\n]*",
-        "str": r"'(?:[^']|'')*'?",
-        "dq": r'"(?:[^"]|"")*"?',
+        "str": r"'[^']*(?:''[^']*)*'?",
+        "dq": r'"[^"]*(?:""[^"]*)*"?',
         "extra": r"|(?P<br>\[[^\]]*\]?)",
-        "specials": "[",
+        "plain": r"[^;'\"`\-/\[]+",
     },
 }
-_BACKTICK = r"`(?:[^`]|``)*`?"
+_BACKTICK = r"`[^`]*(?:``[^`]*)*`?"
 
 _COMPOUND_KINDS = {
     "sqlite": {"TRIGGER"},
@@ -71,9 +73,7 @@ def _lexer(dialect: str) -> re.Pattern:
 def _plain_run(dialect: str) -> re.Pattern:
     """Text with no comment and no statement end (quoted parts included): skipped in one step."""
     d = _DIALECT[dialect]
-    guard = r"|[Ee](?!')" if dialect == "postgresql" else ""
-    plain = rf"[^;'\"`\-/{re.escape(d['specials'])}]+{guard}|-(?!-)|/(?!\*)"
-    return re.compile(rf"(?:{plain}|{d['str']}|{d['dq']}|{_BACKTICK})+", re.DOTALL)
+    return re.compile(rf"(?:{d['plain']}|-(?!-)|/(?!\*)|{d['str']}|{d['dq']}|{_BACKTICK})+", re.DOTALL)
 
 
 def split(text: str, dialect: str) -> list[str]:
@@ -81,6 +81,10 @@ def split(text: str, dialect: str) -> list[str]:
     lexer = _lexer(dialect)
     plain = _plain_run(dialect)
     kinds = _COMPOUND_KINDS.get(dialect, set())
+    upper = text.upper()
+    # Without any compound keyword no statement can be compound: past its first word, each
+    # one is a plain run up to its ';' (the common case, and much the cheapest).
+    simple = not any(kind in upper for kind in kinds)
     statements: list[str] = []
     start = 0
     pos = 0
@@ -92,9 +96,9 @@ def split(text: str, dialect: str) -> list[str]:
     prev = ";"  # previous significant token, upper-cased
     after_end = False
     while pos < length:
-        if content and not compound and (
+        if content and (simple or not compound and (
             not head or head[0] != "CREATE" or len(head) >= 8 or (len(head) >= 2 and head[1] not in _MAYBE_COMPOUND)
-        ):
+        )):
             # Not a compound statement: only strings, comments and ';' matter from here.
             run = plain.match(text, pos)
             if run:

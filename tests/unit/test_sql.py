@@ -72,6 +72,10 @@ POSTGRES_CASES = [
         "CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END; SELECT 3",
         ["CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END", "SELECT 3"],
     ),
+    # '$' inside an identifier opens no dollar quote; an identifier ending in E opens no E'' string.
+    ("SELECT price$usd$ FROM t; SELECT 2", ["SELECT price$usd$ FROM t", "SELECT 2"]),
+    ("INSERT INTO t VALUES (1); SELECT a$b$ FROM t; SELECT 2", ["INSERT INTO t VALUES (1)", "SELECT a$b$ FROM t", "SELECT 2"]),
+    ("SELECT typE'a\\'; SELECT 2", ["SELECT typE'a\\'", "SELECT 2"]),
 ]
 
 
