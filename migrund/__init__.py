@@ -4,7 +4,9 @@ Names are imported on first use so that ``migrund --help`` stays fast.
 """
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 __all__ = ["DatabaseManager", "MigrationError", "__version__"]

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Union
 
 from . import commands, config
 from .config import Settings
 from .model import Event
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Mapping, Optional, Union
 
 log = logging.getLogger("migrund")
 

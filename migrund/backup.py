@@ -10,12 +10,15 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Optional
 
 from . import faults
 from .config import Settings
 from .errors import FeatureUnavailable, OperationFailed, Refused
 from .history import utc_now
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 REASONS = ("manual", "scheduled", "before_rollback", "before_risky", "before_restore")
 _EXTENSIONS = {"sqlite": ".sqlite3", "postgresql": ".pgdump", "mysql": ".sql"}

@@ -12,9 +12,12 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Optional
 
 from . import paths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Optional
 
 
 class KeyedCache:
@@ -84,8 +87,11 @@ class KeyedCache:
             pass
 
 
+@lru_cache(maxsize=8192)
 def content_key(salt: bytes, data: bytes) -> str:
     """The cache key of what is derived from ``data`` under ``salt`` (a schema, a purpose)."""
+    # Memoised: one command asks for each file's key more than once (to read the cache,
+    # then to prune it); Python keeps each bytes object's hash, so a hit costs little.
     return hashlib.sha256(_salted(salt) + data).hexdigest()
 
 

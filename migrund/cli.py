@@ -5,7 +5,10 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, Callable, Optional, Sequence
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional, Sequence
 
 EPILOG = "exit codes: 0 done, 1 failed, 2 invalid input, 3 lock timeout, 4 refused by a safety rule, 5 dirty database, 6 not at target (status --check)"
 

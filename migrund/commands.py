@@ -8,12 +8,11 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence
 
 from . import loader, permissions
 from . import plan as planner
 from .config import Settings
-from .drivers.base import Driver, driver_class, load_driver, never
+from .drivers.base import driver_class, load_driver, never
 from .errors import (
     InvalidInput,
     LockTimeout,
@@ -27,7 +26,13 @@ from .errors import (
 from .history import History
 from .lock import FileLock
 from .model import Applied, DirtyMarker, Event, Migration, SourceFile
-from .runner import Runner
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterator, Optional, Sequence
+
+    from .drivers.base import Driver
+    from .runner import Runner
 
 
 def _ignore(_: Any) -> None:
@@ -230,6 +235,8 @@ class State:
         """A runner over this session's connection (prepared for writing)."""
         self.project.before_run()
         self.prepare()
+        from .runner import Runner  # only commands that change something need it
+
         assert self.driver is not None and self.history is not None
         return Runner(
             self.driver,
@@ -401,7 +408,7 @@ def apply(
     """Apply pending migrations up to ``to`` (default: the config target).
 
     A first look without the lock settles the common "nothing to do" case cheaply; any
-    work is decided again under the lock before it runs.
+    work is decided again under the lock if the database changed in between.
     """
 
     def decide(state: State) -> tuple[planner.Decision, list[Migration]]:
@@ -425,8 +432,10 @@ def apply(
         if dry_run or not (migrations or decision.refusals or decision.warnings):
             _first_refusal(decision, project.warn)
             return plan_document(decision.plan, dry_run=dry_run)
+        seen = (state.applied, state.dirty)
     with project.session(write=True) as state:
-        decision, migrations = decide(state)
+        if (state.applied, state.dirty) != seen:  # another runner got there first
+            decision, migrations = decide(state)
         _first_refusal(decision, project.warn)
         if not migrations:
             return plan_document(decision.plan, dry_run=False)

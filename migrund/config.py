@@ -8,19 +8,24 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple, Optional
 
 from .drivers.base import DatabaseURL, mask_url, parse_url
 from .errors import ConfigError
 from . import paths
 from .cache import KeyedCache, content_key
+from .record import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional
 
 DEFAULT_PLACES = (Path("config/migrund.yaml"), Path("migrund.yaml"))
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _TARGET = re.compile(r"^(latest|0|[0-9]{14})$")
 
 
-class BackupSettings(NamedTuple):
+@record
+class BackupSettings:
     """``backup.*``."""
 
     dir: Path
@@ -32,7 +37,8 @@ class BackupSettings(NamedTuple):
     before_risky: bool = True
 
 
-class SafetySettings(NamedTuple):
+@record
+class SafetySettings:
     """``safety.*``."""
 
     allow_destructive_rollback: bool = False
@@ -40,7 +46,8 @@ class SafetySettings(NamedTuple):
     strict_permissions: bool = True
 
 
-class DaemonSettings(NamedTuple):
+@record
+class DaemonSettings:
     """``daemon.*``."""
 
     status_file: Path
@@ -51,7 +58,8 @@ class DaemonSettings(NamedTuple):
     http: Optional[str] = None
 
 
-class Settings(NamedTuple):
+@record
+class Settings:
     """A loaded, validated configuration with every path made absolute."""
 
     source: Optional[Path]

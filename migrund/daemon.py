@@ -12,7 +12,6 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterable, Optional
 
 from . import commands, config
 from .config import Settings
@@ -21,6 +20,10 @@ from .history import utc_now
 from .model import Event
 from .notify import Notifier
 from .statusfile import write_atomically
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Optional
 
 log = logging.getLogger("migrund.daemon")
 

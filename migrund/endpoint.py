@@ -4,9 +4,12 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
 
 from .errors import ConfigError, OperationFailed
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 HEALTHY = frozenset({"idle", "applying", "rolling_back", "backing_up"})
 STATES = ("starting", "idle", "applying", "rolling_back", "backing_up", "blocked", "error")

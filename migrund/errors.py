@@ -1,7 +1,9 @@
 """The error tree: every failure carries the exit code SPEC section 4 gives it."""
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class MigrationError(Exception):

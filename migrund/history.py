@@ -11,11 +11,16 @@ import json
 import os
 import time
 from functools import lru_cache
-from typing import Any, Mapping, Optional
 
-from .drivers.base import Driver
 from .errors import InvalidInput
 from .model import Applied, DirtyMarker, Migration
+from .paths import hostname
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional
+
+    from .drivers.base import Driver
 
 FORMAT = 1
 
@@ -29,15 +34,13 @@ def utc_now() -> str:
 @lru_cache(maxsize=None)
 def actor() -> str:
     """Who is acting, for the records: user@host pid."""
-    import socket
-
     try:
         import getpass
 
         user = getpass.getuser()
     except Exception:  # no passwd entry inside some containers
         user = str(os.getuid())
-    return f"{user}@{socket.gethostname()} pid {os.getpid()}"
+    return f"{user}@{hostname()} pid {os.getpid()}"
 
 
 class History:
@@ -50,6 +53,14 @@ class History:
         q = driver.qualify
         self.meta, self.hist, self.rolls, self.dirt, self.repairs = (
             q("migrund_meta"), q("migrund_history"), q("migrund_rollbacks"), q("migrund_dirty"), q("migrund_repairs")
+        )
+        # Built once: they run once per migration.
+        self._insert_applied = (
+            f"INSERT INTO {self.hist} (version, name, description, checksum, applied_at, execution_ms, seq,"
+            f" applied_by, body) VALUES ({', '.join([self.p] * 9)})"
+        )
+        self._insert_rollback = (
+            f"INSERT INTO {self.rolls} (version, name, rolled_back_at, rolled_back_by, how) VALUES ({', '.join([self.p] * 5)})"
         )
 
     def exists(self) -> bool:
@@ -127,8 +138,7 @@ class History:
         assert self._next_seq is not None
         body = json.dumps({"files": dict(migration.body), "description": migration.description})
         self.driver.execute(
-            f"INSERT INTO {self.hist} (version, name, description, checksum, applied_at, execution_ms, seq,"
-            f" applied_by, body) VALUES ({', '.join([self.p] * 9)})",
+            self._insert_applied,
             (
                 migration.version,
                 migration.name,
@@ -147,11 +157,7 @@ class History:
     def record_rolled_back(self, version: int, name: str, how: str) -> None:
         """Delete the history row of ``version`` and write its rollback row (caller's transaction)."""
         self.driver.execute(f"DELETE FROM {self.hist} WHERE version = {self.p}", (version,))
-        self.driver.execute(
-            f"INSERT INTO {self.rolls} (version, name, rolled_back_at, rolled_back_by, how)"
-            f" VALUES ({', '.join([self.p] * 5)})",
-            (version, name, utc_now(), actor(), how),
-        )
+        self.driver.execute(self._insert_rollback, (version, name, utc_now(), actor(), how))
 
     def set_dirty(self, version: int, direction: str, step: int) -> None:
         """Record that ``step`` of ``version`` is about to run outside a transaction.

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import types
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple
 
-if TYPE_CHECKING:  # logging is imported only when a hook runs
-    import logging
+from .record import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging  # imported only when a hook runs
+    from typing import Any, Callable, Mapping
 
 
 class HookPathError(ValueError):
@@ -47,7 +50,8 @@ def defined_functions(source: str, filename: str) -> dict[str, int]:
     }
 
 
-class Context(NamedTuple):
+@record
+class Context:
     """The ``ctx`` a hook receives (SPEC 2.2)."""
 
     dialect: str

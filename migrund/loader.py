@@ -10,12 +10,16 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Optional
 
 from . import hooks
 from .cache import KeyedCache, content_key
 from .model import Migration, SourceFile, Step
+from .validate import format_path, line_of, schema_bytes, schema_problems
 from .yamlsafe import YamlProblem, load_yaml
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Container, Mapping, Optional
 
 FILE_NAME = re.compile(r"^(?P<date>\d{8})_?(?P<time>\d{6})_(?P<name>[A-Za-z0-9_]+)\.(?P<ext>yaml|yml|py)$")
 _LOOKS_LIKE_MIGRATION = re.compile(r"^\d.*\.(yaml|yml|py)$")
@@ -43,8 +47,6 @@ class Scan:
     def remember(self) -> None:
         """Save the parse cache, keeping only the entries of the files now in the folder."""
         if self.cache is not None and self.cache.loaded:
-            from .validate import schema_bytes
-
             schema = schema_bytes("migration")
             self.cache.save(keep=[content_key(schema, f.data) for f in self.files.values()])
 
@@ -96,10 +98,7 @@ def scan(folder: Path, judge: Optional[Callable[[str, os.stat_result], None]] = 
             )
             continue
         try:
-            with open(entry.path, "rb") as handle:
-                if judge is not None:
-                    judge(entry.path, os.fstat(handle.fileno()))
-                data = handle.read()
+            data = _read(entry.path, judge)
             text = data.decode("utf-8")
         except OSError as exc:
             result.problems.append(f"{display(folder / name)}: cannot be read: {exc.strerror}")
@@ -120,6 +119,21 @@ def scan(folder: Path, judge: Optional[Callable[[str, os.stat_result], None]] = 
         result.files[version] = SourceFile(version, match["name"], name, kind, data, refs, digest.hexdigest(), body)
     result.files = dict(sorted(result.files.items()))
     return result
+
+
+def _read(path: str, judge: Optional[Callable[[str, os.stat_result], None]]) -> bytes:
+    # os-level calls: half the cost of open() with its buffered reader, for thousands of files.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        info = os.fstat(fd)
+        if judge is not None:
+            judge(path, info)
+        chunks = [os.read(fd, info.st_size + 1)]
+        while chunks[-1]:  # until end of file, even if it grew since fstat
+            chunks.append(os.read(fd, 1 << 16))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _hook_references(data: bytes, text: str) -> tuple[str, ...]:
@@ -156,7 +170,7 @@ def define(
     source: SourceFile,
     folder: Path,
     dialect: str,
-    known_versions: Iterable[int],
+    known_versions: Container[int],
     *,
     validate: bool = True,
     problems: list[str],
@@ -173,11 +187,10 @@ def define(
     else:
         migration = _define_yaml(source, text, folder, dialect, found, validate, cache)
     if migration is not None and validate:
-        known = set(known_versions)
         for dep in migration.dependencies:
             if dep >= migration.version:
                 found.append(f"dependencies: {dep} is not lower than this migration's version {migration.version}")
-            elif dep not in known:
+            elif dep not in known_versions:
                 found.append(f"dependencies: {migration.version} depends on {dep}, which is neither a file nor applied")
     if found:
         shown = display(folder / source.filename)
@@ -186,8 +199,6 @@ def define(
 
 
 def _parsed(source: SourceFile, text: str, found: list[str], cache: Optional[KeyedCache]) -> Any:
-    from .validate import schema_bytes, schema_problems
-
     key = content_key(schema_bytes("migration"), source.data)
     doc = cache.get(key) if cache else None
     if doc is not None:
@@ -216,8 +227,6 @@ def _define_yaml(
     if doc is None:
         return None
     if validate:
-        from .validate import line_of
-
         if doc.get("version", source.version) != source.version:
             found.append(
                 f"version: {doc['version']} differs from the file name's version {source.version}"
@@ -262,8 +271,6 @@ def _steps(raw: list[Mapping[str, Any]]) -> tuple[Step, ...]:
 
 
 def _check_step(step: Mapping[str, Any], where: list, text: str, folder: Path, dialect: str, found: list[str]) -> None:
-    from .validate import format_path, line_of
-
     sql = step.get("sql")
     if isinstance(sql, dict) and dialect not in sql and "default" not in sql:
         path = where + ["sql"]

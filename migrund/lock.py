@@ -4,16 +4,18 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Callable, Optional
 
 from .drivers.base import never
+from .paths import hostname
 from .errors import LockTimeout, Refused
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Optional
 
 
 def _holder_text() -> str:
-    import socket
-
-    return f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
+    return f"pid {os.getpid()} on {hostname()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
 
 
 class FileLock:

@@ -5,7 +5,10 @@ import json
 import logging
 import sys
 import time
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class JsonLines(logging.Formatter):

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Mapping, Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Mapping, Optional
 
 
 class Notifier:

@@ -6,6 +6,11 @@ import os
 from pathlib import Path
 
 
+def hostname() -> str:
+    """This host's name, as ``socket.gethostname()`` gives it (uname; importing socket costs more)."""
+    return os.uname().nodename
+
+
 def state_dir() -> Path:
     """``$STATE_DIRECTORY``, else ``$XDG_STATE_HOME/migrund``, else ``~/.local/state/migrund``."""
     systemd = os.environ.get("STATE_DIRECTORY")

@@ -4,10 +4,13 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Callable, Iterable, Optional
 
 from .config import Settings
 from .errors import Refused
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Iterable, Optional
 
 
 def _applies(settings: Settings) -> bool:

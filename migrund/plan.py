@@ -5,10 +5,13 @@ the refusals that forbid running it (in SPEC 5.2's check order), and warnings.
 """
 from __future__ import annotations
 
-from typing import Mapping, Optional, Sequence
 
 from .errors import Dirty, InvalidInput, MigrationError, Refused
 from .model import Applied, DirtyMarker, Migration, Plan, PlannedStep, SourceFile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Mapping, Optional, Sequence
 
 LATEST = None
 

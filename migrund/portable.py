@@ -16,7 +16,10 @@ import json
 import math
 import uuid
 from pathlib import Path
-from typing import Any, Iterable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterable
 
 
 def encode(value: Any) -> Any:

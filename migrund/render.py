@@ -1,7 +1,9 @@
 """Plain-text renderings of command results for people (JSON is the machine's form)."""
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _versions(values: list) -> str:

@@ -3,15 +3,20 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence
 
 from . import faults, hooks, sql
-from .drivers.base import Driver
 from .errors import StatementFailed, StepFailed, shorten
 from .history import History
-from .model import Direction, Event, Migration, Step
+from .model import Event
 
-EventSink = Callable[[Event], None]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Mapping, Optional, Sequence
+
+    from .drivers.base import Driver
+    from .model import Direction, Migration, Step
+
+    EventSink = Callable[[Event], None]
 
 
 class Runner:
@@ -135,9 +140,11 @@ class Runner:
     def _step(self, migration: Migration, direction: Direction, index: int, step: Step) -> None:
         where = f"migration {migration.version} ({migration.name}) {direction} step {index}"
         if step.kind == "sql":
-            for statement in sql.split(step.sql_for(self.driver.dialect), self.driver.dialect):
+            dialect = self.driver.dialect
+            execute = self.driver.execute
+            for statement in sql.split(step.sql_for(dialect), dialect):
                 try:
-                    self.driver.execute(statement)
+                    execute(statement)
                     faults.point("statement")
                 except StatementFailed as exc:
                     raise StepFailed(

@@ -6,11 +6,14 @@ import os
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 from .config import Settings
 from .errors import InvalidInput, OperationFailed
 from .loader import FILE_NAME, display
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _TEMPLATES = Path(__file__).with_name("templates")
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")

@@ -5,7 +5,10 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable
 
 # Reading a file (ours included) is not a change.
 _NOT_CHANGES = frozenset({"opened", "closed_no_write"})

@@ -1,7 +1,9 @@
 """Plain-YAML loading with limits: no object tags, no oversized or alias-bomb documents."""
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_NODES = 200_000

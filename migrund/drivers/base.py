@@ -11,9 +11,13 @@ import re
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping, NamedTuple, Optional, Protocol, Sequence
 
 from ..errors import ConfigError
+from ..record import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional, Protocol, Sequence
 
 
 def never() -> bool:
@@ -36,7 +40,8 @@ _DRIVERS = {
 }
 
 
-class DatabaseURL(NamedTuple):
+@record
+class DatabaseURL:
     """A parsed database URL; ``path`` is set for SQLite, the network parts for servers."""
 
     dialect: str
@@ -112,46 +117,48 @@ def sqlite_url(path: Path) -> str:
     return "sqlite:///" + str(path.absolute())
 
 
-class Driver(Protocol):
-    """What the rest of migrund needs from a database engine (see ``dbapi.DbApiDriver``)."""
+if TYPE_CHECKING:  # a protocol for type checkers; the drivers share ``dbapi.DbApiDriver``
 
-    dialect: str
-    transactional_ddl: bool
-    placeholder: str
-    column_types: Mapping[str, str]
+    class Driver(Protocol):
+        """What the rest of migrund needs from a database engine (see ``dbapi.DbApiDriver``)."""
 
-    def begin(self, begin_sql: Optional[str] = None) -> None:
-        """Start a transaction."""
+        dialect: str
+        transactional_ddl: bool
+        placeholder: str
+        column_types: Mapping[str, str]
 
-    def commit(self) -> None:
-        """Commit it."""
+        def begin(self, begin_sql: Optional[str] = None) -> None:
+            """Start a transaction."""
 
-    def rollback(self) -> None:
-        """Roll back the open transaction, if any."""
+        def commit(self) -> None:
+            """Commit it."""
 
-    def qualify(self, table: str) -> str:
-        """The name to use for one of migrund's tables."""
+        def rollback(self) -> None:
+            """Roll back the open transaction, if any."""
 
-    def ensure_namespace(self) -> None:
-        """Create where migrund's tables live, if the engine has such a place."""
+        def qualify(self, table: str) -> str:
+            """The name to use for one of migrund's tables."""
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """Run one statement; wrap failures with the statement."""
+        def ensure_namespace(self) -> None:
+            """Create where migrund's tables live, if the engine has such a place."""
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        """Run one statement and return all rows."""
+        def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+            """Run one statement; wrap failures with the statement."""
 
-    def transaction(self, begin_sql: Optional[str] = None) -> AbstractContextManager[None]:
-        """Begin (``begin_sql``: a particular isolation); commit on success, roll back on an exception."""
+        def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+            """Run one statement and return all rows."""
 
-    def table_exists(self, name: str) -> bool:
-        """Whether a table called ``name`` exists where migrund keeps its tables."""
+        def transaction(self, begin_sql: Optional[str] = None) -> AbstractContextManager[None]:
+            """Begin (``begin_sql``: a particular isolation); commit on success, roll back on an exception."""
 
-    def dbapi_connection(self) -> Any:
-        """The DB-API connection handed to hooks."""
+        def table_exists(self, name: str) -> bool:
+            """Whether a table called ``name`` exists where migrund keeps its tables."""
 
-    def close(self) -> None:
-        """Close the connection."""
+        def dbapi_connection(self) -> Any:
+            """The DB-API connection handed to hooks."""
+
+        def close(self) -> None:
+            """Close the connection."""
 
 
 def driver_class(dialect: str) -> Any:

@@ -4,10 +4,14 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, NamedTuple, Optional, Sequence
 
 from ..errors import LockTimeout, StatementFailed
 from .base import never
+from ..record import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterator, Optional, Sequence
 
 
 class DbApiDriver:
@@ -138,7 +142,8 @@ class AdvisoryLock:
         self.driver.close()
 
 
-class LockSpec(NamedTuple):
+@record
+class LockSpec:
     """How one engine takes, releases and explains its advisory lock."""
 
     take_sql: str  # returns a true first column when taken

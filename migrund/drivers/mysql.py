@@ -3,11 +3,14 @@ the dirty-state protocol; GET_LOCK on a connection of its own excludes other hos
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
 
 from ..errors import DatabaseUnavailable, FeatureUnavailable, StatementFailed
 from .base import DatabaseURL
 from .dbapi import AdvisoryLocking, DbApiDriver, LockSpec, run_client
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 
 def _pymysql() -> Any:

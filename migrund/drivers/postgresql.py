@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 from pathlib import Path
-from typing import Any, Optional
 
 from ..errors import DatabaseUnavailable, FeatureUnavailable, StatementFailed
+from ..paths import hostname
 from .base import DatabaseURL
 from .dbapi import AdvisoryLocking, DbApiDriver, LockSpec, run_client
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 
 def _psycopg() -> Any:
@@ -56,7 +59,7 @@ class PostgreSQLDriver(AdvisoryLocking, DbApiDriver):
             "user": url.user or None,
             "password": url.password or None,
             "dbname": url.database,
-            "application_name": f"migrund pid {os.getpid()} on {socket.gethostname()}"[:63],
+            "application_name": f"migrund pid {os.getpid()} on {hostname()}"[:63],
             "connect_timeout": int(url.query.get("connect_timeout", 10)),
         }
         params.update({k: v for k, v in url.query.items() if k not in ("host", "connect_timeout", "schema")})

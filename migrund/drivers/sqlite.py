@@ -4,11 +4,14 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any, Optional, Sequence
 
 from ..errors import DatabaseUnavailable, OperationFailed, StatementFailed
 from .base import DatabaseURL
 from .dbapi import DbApiDriver
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional, Sequence
 
 
 class SQLiteDriver(DbApiDriver):
