@@ -128,8 +128,11 @@ def _read(path: str, judge: Optional[Callable[[str, os.stat_result], None]]) -> 
         info = os.fstat(fd)
         if judge is not None:
             judge(path, info)
-        chunks = [os.read(fd, info.st_size + 1)]
-        while chunks[-1]:  # until end of file, even if it grew since fstat
+        data = os.read(fd, info.st_size + 1)
+        if len(data) <= info.st_size:
+            return data  # a short read of a regular file is its end
+        chunks = [data]  # it grew since fstat: read on to its end
+        while chunks[-1]:
             chunks.append(os.read(fd, 1 << 16))
         return b"".join(chunks)
     finally:

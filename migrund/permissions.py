@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import stat
+from functools import lru_cache
 from pathlib import Path
 
 from .config import Settings
@@ -25,12 +26,17 @@ def _judge(path: Path) -> None:
     judge_status(str(path), info)
 
 
+@lru_cache(maxsize=None)
+def _euid() -> int:
+    return os.geteuid()
+
+
 def judge_status(path: str, info: os.stat_result) -> None:
     """Refuse (exit 4) a file or folder that others could change."""
     problem = None
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         problem = "is group- or world-writable"
-    elif info.st_uid not in (0, os.geteuid()):
+    elif info.st_uid not in (0, _euid()):
         problem = f"is owned by another user (uid {info.st_uid})"
     if problem:
         raise Refused(
