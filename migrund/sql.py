@@ -76,15 +76,35 @@ def _plain_run(dialect: str) -> re.Pattern:
     return re.compile(rf"(?:{d['plain']}|-(?!-)|/(?!\*)|{d['str']}|{d['dq']}|{_BACKTICK})+", re.DOTALL)
 
 
+@lru_cache(maxsize=None)
+def _whole_statement(dialect: str) -> re.Pattern:
+    """Leading blanks and line comments, then one statement up to its ';' (no block comments)."""
+    d = _DIALECT[dialect]
+    bracket = r"|\[[^\]]*\]?" if dialect == "sqlite" else ""
+    plain = rf"(?:{d['plain']})*"
+    quoted = rf"{d['str']}|{d['dq']}|{_BACKTICK}{bracket}|{d['line']}|-|/"
+    return re.compile(rf"(?:\s+|{d['line']})*(?P<body>{plain}(?:(?:{quoted}){plain})*);?", re.DOTALL)
+
+
 def split(text: str, dialect: str) -> list[str]:
     """Split ``text`` into the statements to run, in order, without empty or comment-only ones."""
-    lexer = _lexer(dialect)
-    plain = _plain_run(dialect)
     kinds = _COMPOUND_KINDS.get(dialect, set())
     upper = text.upper()
     # Without any compound keyword no statement can be compound: past its first word, each
     # one is a plain run up to its ';' (the common case, and much the cheapest).
     simple = not any(kind in upper for kind in kinds)
+    if simple and "/*" not in text and (dialect != "postgresql" or "$" not in text):
+        # Nor block comments (nested on PostgreSQL, run by MySQL) or dollar quotes: one
+        # match per statement does it.
+        return _split_whole(text, dialect)
+    return _split_lexed(text, dialect, simple)
+
+
+def _split_lexed(text: str, dialect: str, simple: bool) -> list[str]:
+    """Token by token, for compound statements and block comments (``simple``: none is compound)."""
+    kinds = _COMPOUND_KINDS.get(dialect, set())
+    lexer = _lexer(dialect)
+    plain = _plain_run(dialect)
     statements: list[str] = []
     start = 0
     pos = 0
@@ -156,6 +176,20 @@ def split(text: str, dialect: str) -> list[str]:
         pos = end
     if content:
         statements.append(text[start:].strip())
+    return statements
+
+
+def _split_whole(text: str, dialect: str) -> list[str]:
+    """One match per statement, for text without compound statements, block comments or dollar quotes."""
+    statement = _whole_statement(dialect)
+    statements = []
+    pos, length = 0, len(text)
+    while pos < length:
+        match = statement.match(text, pos)
+        body = match["body"].rstrip()  # type: ignore[index]  # the pattern matches everywhere
+        if body:
+            statements.append(body)
+        pos = match.end()  # type: ignore[union-attr]
     return statements
 
 
