@@ -5,7 +5,6 @@ the refusals that forbid running it (in SPEC 5.2's check order), and warnings.
 """
 from __future__ import annotations
 
-
 from .errors import Dirty, InvalidInput, MigrationError, Refused
 from .model import Applied, DirtyMarker, Migration, Plan, PlannedStep, SourceFile
 
