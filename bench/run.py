@@ -2,7 +2,9 @@
 
 Every figure is a ratio to a floor that runs the same work with plain sqlite3 in one
 Python process; databases live on a tmpfs (/dev/shm) so the figures measure migrund,
-not the disk. Usage: python bench/run.py [--n 1000] [--repeat 5]
+not the disk. Each ratio is given twice: of the medians, and of the fastest runs (noise
+from other work on the machine only ever adds time, so the fastest run of each side is
+the steadiest estimate of its own cost). Usage: python bench/run.py [--n 1000] [--repeat 5]
 """
 from __future__ import annotations
 
@@ -108,7 +110,7 @@ class Workspace:
         return timed([PY, "-c", FLOOR_APPLY, str(db), str(self.n), direction], self.env, self.root)
 
 
-def measure_apply(ws: Workspace, repeat: int, warm: bool) -> tuple[float, float]:
+def measure_apply(ws: Workspace, repeat: int, warm: bool) -> tuple[list[float], list[float]]:
     ours, floor = [], []
     for _ in range(repeat):
         ws.reset_db()
@@ -118,7 +120,25 @@ def measure_apply(ws: Workspace, repeat: int, warm: bool) -> tuple[float, float]
         floor_db = ws.root / "floor.db"
         floor_db.unlink(missing_ok=True)
         floor.append(ws.floor_apply("up", floor_db))
-    return best(ours), best(floor)
+    return ours, floor
+
+
+class Row:
+    """One measure: migrund's and the floor's run times (or per-migration slopes) by estimator."""
+
+    def __init__(self, label: str, ours: list[float], floor: list[float]) -> None:
+        self.label = label
+        self.median = (best(ours), best(floor))
+        self.fastest = (min(ours), min(floor))
+
+    @classmethod
+    def slope(cls, label: str, big: "Row", small: "Row", steps: int) -> "Row":
+        """The per-migration cost between two sizes, for each estimator."""
+        row = cls.__new__(cls)
+        row.label = label
+        row.median = tuple((b - s) / steps for b, s in zip(big.median, small.median))
+        row.fastest = tuple((b - s) / steps for b, s in zip(big.fastest, small.fastest))
+        return row
 
 
 def main() -> None:
@@ -134,25 +154,25 @@ def main() -> None:
     try:
         big = Workspace(tmp / "big", args.n)
         small = Workspace(tmp / "small", args.small)
-        print(f"python {sys.version.split()[0]}, databases under {base}, median of {args.repeat} runs")
+        print(f"python {sys.version.split()[0]}, databases under {base}, medians of {args.repeat} runs, interleaved")
         print()
         rows = []
         for label, warm in (("cold validation cache", False), ("warm validation cache", True)):
             if warm:
                 big.migrund("validate")
                 small.migrund("validate")
-            ours_big, floor_big = measure_apply(big, args.repeat, warm)
-            ours_small, floor_small = measure_apply(small, args.repeat, warm)
-            slope_ours = (ours_big - ours_small) / (args.n - args.small)
-            slope_floor = (floor_big - floor_small) / (args.n - args.small)
-            rows.append((f"apply {args.n}, {label}", ours_big, floor_big))
-            rows.append((f"per-migration slope ({args.small}->{args.n}), {label}", slope_ours, slope_floor))
+            at_n = Row(f"apply {args.n}, {label}", *measure_apply(big, args.repeat, warm))
+            at_small = Row("", *measure_apply(small, args.repeat, warm))
+            rows.append(at_n)
+            rows.append(Row.slope(f"per-migration slope ({args.small}->{args.n}), {label}", at_n, at_small, args.n - args.small))
         # big now holds N applied migrations
-        noop = best([big.migrund("apply", "-q") for _ in range(args.repeat)])
-        status = best([big.migrund("status", "--json") for _ in range(args.repeat)])
-        floor_noop = best([timed([PY, "-c", FLOOR_NOOP, str(big.migrations), str(big.db)], big.env, big.root) for _ in range(args.repeat)])
-        rows.append((f"no-op apply, {args.n} applied", noop, floor_noop))
-        rows.append((f"status, {args.n} applied", status, floor_noop))
+        noop, status, floor_noop = [], [], []
+        for _ in range(args.repeat):
+            noop.append(big.migrund("apply", "-q"))
+            status.append(big.migrund("status", "--json"))
+            floor_noop.append(timed([PY, "-c", FLOOR_NOOP, str(big.migrations), str(big.db)], big.env, big.root))
+        rows.append(Row(f"no-op apply, {args.n} applied", noop, floor_noop))
+        rows.append(Row(f"status, {args.n} applied", status, floor_noop))
         backs, floors = [], []
         for _ in range(args.repeat):
             big.reset_db()
@@ -162,15 +182,20 @@ def main() -> None:
             floor_db.unlink(missing_ok=True)
             big.floor_apply("up", floor_db)
             floors.append(big.floor_apply("down", floor_db))
-        rows.append((f"rollback of all {args.n}", best(backs), best(floors)))
-        helps = best([timed([PY, "-m", "migrund", "--help"], big.env, big.root) for _ in range(args.repeat * 2)])
-        yaml_only = best([timed([PY, "-c", "import yaml"], big.env, big.root) for _ in range(args.repeat * 2)])
-        rows.append(("migrund --help vs python -c 'import yaml'", helps, yaml_only))
-        width = max(len(r[0]) for r in rows)
-        print(f"{'measure':<{width}}  {'migrund':>10}  {'floor':>10}  ratio")
-        for label, ours, floor in rows:
-            unit = 1000.0
-            print(f"{label:<{width}}  {ours * unit:>8.2f}ms  {floor * unit:>8.2f}ms  {ours / floor:.2f}x")
+        rows.append(Row(f"rollback of all {args.n}", backs, floors))
+        helps, yaml_only = [], []
+        for _ in range(args.repeat * 2):
+            helps.append(timed([PY, "-m", "migrund", "--help"], big.env, big.root))
+            yaml_only.append(timed([PY, "-c", "import yaml"], big.env, big.root))
+        rows.append(Row("migrund --help vs python -c 'import yaml'", helps, yaml_only))
+        width = max(len(r.label) for r in rows)
+        print(f"{'measure':<{width}}  {'migrund':>10}  {'floor':>10}  ratio  {'fastest runs':>12}")
+        for row in rows:
+            (ours, floor), (ours_min, floor_min) = row.median, row.fastest
+            print(
+                f"{row.label:<{width}}  {ours * 1000:>8.2f}ms  {floor * 1000:>8.2f}ms  {ours / floor:.2f}x"
+                f"  {ours_min / floor_min:>11.2f}x"
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
