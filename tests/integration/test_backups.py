@@ -356,8 +356,8 @@ def test_kill_9_during_a_server_backup_leaves_nothing_bad(project, fmt):
 
 
 WRITER = """
-import sys, time
-dialect, url, name, path = sys.argv[1:5]
+import os, sys, time
+dialect, url, name, path, stop = sys.argv[1:6]
 if dialect == "sqlite":
     import sqlite3
     conn = sqlite3.connect(path, timeout=30, isolation_level=None); mark = "?"
@@ -371,9 +371,9 @@ else:
     conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", database=name, autocommit=True)
     cur = conn.cursor(); mark = "%s"
     run = cur.execute
-end = time.monotonic() + float(sys.argv[5])
+end = time.monotonic() + 60  # a bound only: the test says when to stop
 i = 0
-while time.monotonic() < end:
+while time.monotonic() < end and not os.path.exists(stop):
     i += 1
     run("BEGIN")
     run(f"INSERT INTO pa (id) VALUES ({mark})", (i,))
@@ -392,10 +392,11 @@ def test_backup_under_a_writer_is_one_point_in_time(project, fmt):
 
     project.write("20250101000000_pair.yaml", "up:\n  - sql: CREATE TABLE pa (id INTEGER PRIMARY KEY); CREATE TABLE pb (id INTEGER PRIMARY KEY)\n")
     assert project.run("apply").code == 0
+    # The writer keeps writing until the backup is done (SQLite readers can wait a long
+    # while behind a busy writer on a loaded machine), then a little longer.
+    stop = project.root / "stop-writer"
     writer = subprocess.Popen([sys.executable, "-c", WRITER, project.dialect, project.db.url, project.db.name or "",
-                               # SQLite readers can wait a while behind a busy writer (rollback journal):
-                               # give it time enough that the backup still lands mid-stream
-                               str(project.db_path), "10" if project.dialect == "sqlite" else "4"], stdout=subprocess.PIPE, text=True,
+                               str(project.db_path), str(stop)], stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(REPO)})
     try:
         import time
@@ -403,8 +404,10 @@ def test_backup_under_a_writer_is_one_point_in_time(project, fmt):
         time.sleep(0.5)
         made = project.run("backup", "--format", fmt, "--json")
         assert made.code == 0, made.err
+        time.sleep(0.3)
     finally:
-        written = int(writer.communicate(timeout=60)[0].strip())
+        stop.touch()
+        written = int(writer.communicate(timeout=90)[0].strip())
     assert project.run("restore", made.json["path"]).code == 0
     count_a = project.db.rows("SELECT count(*) FROM pa")[0][0]
     count_b = project.db.rows("SELECT count(*) FROM pb")[0][0]
