@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from . import hooks
-from .cache import KeyedCache, content_key
+from .cache import KeyedCache
 from .model import Migration, SourceFile, Step
 from .validate import format_path, line_of, schema_bytes, schema_problems
 from .yamlsafe import YamlProblem, load_yaml
@@ -48,7 +48,7 @@ class Scan:
         """Save the parse cache, keeping only the entries of the files now in the folder."""
         if self.cache is not None and self.cache.loaded:
             schema = schema_bytes("migration")
-            self.cache.save(keep=[content_key(schema, f.data) for f in self.files.values()])
+            self.cache.save(keep=[self.cache.key(schema, f.data) for f in self.files.values()])
 
 
 def display(path: Path) -> str:
@@ -202,7 +202,7 @@ def define(
 
 
 def _parsed(source: SourceFile, text: str, found: list[str], cache: Optional[KeyedCache]) -> Any:
-    key = content_key(schema_bytes("migration"), source.data)
+    key = cache.key(schema_bytes("migration"), source.data) if cache else ""
     doc = cache.get(key) if cache else None
     if doc is not None:
         return doc

@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 from .drivers.base import never
-from .paths import hostname
 from .errors import LockTimeout, Refused
+from .paths import hostname
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import LockTimeout, StatementFailed
-from .base import never
 from ..record import record
+from .base import never
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
