@@ -11,9 +11,9 @@ import os
 import re
 from pathlib import Path
 
-from . import hooks
+from . import hooks, sql
 from .cache import KeyedCache
-from .model import Migration, SourceFile, Step
+from .model import Migration, SourceFile, Step, dialect_sql
 from .validate import format_path, line_of, schema_bytes, schema_problems
 from .yamlsafe import YamlProblem, load_yaml
 
@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 FILE_NAME = re.compile(r"^(?P<date>\d{8})_?(?P<time>\d{6})_(?P<name>[A-Za-z0-9_]+)\.(?P<ext>yaml|yml|py)$")
 _LOOKS_LIKE_MIGRATION = re.compile(r"^\d.*\.(yaml|yml|py)$")
 _IGNORED = re.compile(r"^(\..*|.*~|.*\.swp|.*\.tmp|#.*#)$")
+# A cache entry holds a document that passed the schema and the splitter's statements:
+# both the schema and the splitter's code are part of its key. Read now, with the code
+# this process runs, so a package upgraded under a running daemon cannot mislabel entries.
+_CACHE_SALT = schema_bytes("migration") + Path(sql.__file__).read_bytes()
 _PY_META = {
     "VERSION": int,
     "DESCRIPTION": str,
@@ -47,8 +51,7 @@ class Scan:
     def remember(self) -> None:
         """Save the parse cache, keeping only the entries of the files now in the folder."""
         if self.cache is not None and self.cache.loaded:
-            schema = schema_bytes("migration")
-            self.cache.save(keep=[self.cache.key(schema, f.data) for f in self.files.values()])
+            self.cache.save(keep=[self.cache.key(_CACHE_SALT, f.data) for f in self.files.values()])
 
 
 def display(path: Path) -> str:
@@ -181,7 +184,8 @@ def define(
 ) -> Optional[Migration]:
     """Parse and (with ``validate``) check one file; append its problems; None when invalid.
 
-    ``cache`` holds documents that already passed the schema, keyed by the file's bytes.
+    ``cache`` holds documents that already passed the schema, and their split statements,
+    keyed by the file's bytes.
     """
     found: list[str] = []
     text = source.body[source.filename]
@@ -201,11 +205,11 @@ def define(
     return None if found else migration
 
 
-def _parsed(source: SourceFile, text: str, found: list[str], cache: Optional[KeyedCache]) -> Any:
-    key = cache.key(schema_bytes("migration"), source.data) if cache else ""
-    doc = cache.get(key) if cache else None
-    if doc is not None:
-        return doc
+def _entry(source: SourceFile, text: str, found: list[str], cache: Optional[KeyedCache], key: str) -> Optional[dict[str, Any]]:
+    """The file's cache entry: its schema-valid document and, by dialect, its split statements."""
+    entry = cache.get(key) if cache else None
+    if entry is not None:
+        return entry
     try:
         doc = load_yaml(text)
     except YamlProblem as exc:
@@ -218,17 +222,17 @@ def _parsed(source: SourceFile, text: str, found: list[str], cache: Optional[Key
     if schema_found:
         found.extend(schema_found)
         return None
-    if cache:
-        cache.put(key, doc)
-    return doc
+    return {"doc": doc, "statements": {}}
 
 
 def _define_yaml(
     source: SourceFile, text: str, folder: Path, dialect: str, found: list[str], validate: bool, cache: Optional[KeyedCache]
 ) -> Optional[Migration]:
-    doc = _parsed(source, text, found, cache)
-    if doc is None:
+    key = cache.key(_CACHE_SALT, source.data) if cache else ""
+    entry = _entry(source, text, found, cache, key)
+    if entry is None:
         return None
+    doc = entry["doc"]
     if validate:
         if doc.get("version", source.version) != source.version:
             found.append(
@@ -240,7 +244,24 @@ def _define_yaml(
                 _check_step(step, [direction, index], text, folder, dialect, found)
         if found:
             return None
-    return _migration(source, doc, _steps(doc["up"]), _steps(doc["down"]) if doc.get("down") else None)
+    split = entry["statements"].get(dialect)
+    if split is None:
+        # Splitting costs more than the rest of a warm define: kept with the document.
+        split = _split(doc, dialect)
+        if cache:
+            cache.put(key, {"doc": doc, "statements": {**entry["statements"], dialect: split}})
+    down = doc.get("down")
+    return _migration(source, doc, _steps(doc["up"], split["up"]), _steps(down, split["down"]) if down else None)
+
+
+def _split(doc: Mapping[str, Any], dialect: str) -> dict[str, list[list[str]]]:
+    """By direction, each step's SQL on ``dialect`` split into statements (none for a hook)."""
+    return {
+        direction: [
+            sql.split(dialect_sql(item["sql"], dialect), dialect) if "sql" in item else [] for item in doc.get(direction) or ()
+        ]
+        for direction in ("up", "down")
+    }
 
 
 def _migration(source: SourceFile, meta: Mapping[str, Any], up: tuple[Step, ...], down: Optional[tuple[Step, ...]]) -> Migration:
@@ -262,11 +283,11 @@ def _migration(source: SourceFile, meta: Mapping[str, Any], up: tuple[Step, ...]
     )
 
 
-def _steps(raw: list[Mapping[str, Any]]) -> tuple[Step, ...]:
+def _steps(raw: list[Mapping[str, Any]], split: list[list[str]]) -> tuple[Step, ...]:
     steps = []
-    for item in raw:
+    for item, statements in zip(raw, split):
         if "sql" in item:
-            steps.append(Step("sql", sql=item["sql"]))
+            steps.append(Step("sql", sql=item["sql"], statements=tuple(statements)))
         else:
             path, function = hooks.split_reference(item["python"])
             steps.append(Step("python", path=path, function=function))
@@ -274,8 +295,8 @@ def _steps(raw: list[Mapping[str, Any]]) -> tuple[Step, ...]:
 
 
 def _check_step(step: Mapping[str, Any], where: list, text: str, folder: Path, dialect: str, found: list[str]) -> None:
-    sql = step.get("sql")
-    if isinstance(sql, dict) and dialect not in sql and "default" not in sql:
+    given = step.get("sql")
+    if isinstance(given, dict) and dialect not in given and "default" not in given:
         path = where + ["sql"]
         found.append(
             f"{format_path(path)}: no SQL for dialect {dialect} and no default (line {line_of(text, path)})"

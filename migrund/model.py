@@ -25,19 +25,26 @@ class Step:
     sql: Union[str, Mapping[str, str], None] = None
     path: str = ""  # hook: relative to the migrations folder; module: the migration file name
     function: str = ""
+    # sql: the text for the dialect the migration was read for, split into what runs
+    statements: tuple[str, ...] = ()
 
     def sql_for(self, dialect: str) -> str:
         """The SQL text this step runs on ``dialect`` (per-dialect maps fall back to ``default``)."""
-        if isinstance(self.sql, str):
-            return self.sql
-        assert self.sql is not None
-        return self.sql.get(dialect, self.sql.get("default", ""))
+        return dialect_sql(self.sql, dialect)
 
     def describe(self) -> str:
         """A short human label for the step."""
         if self.kind == "sql":
             return "sql"
         return f"python {self.path}:{self.function}"
+
+
+def dialect_sql(sql: Union[str, Mapping[str, str], None], dialect: str) -> str:
+    """The text of a step's ``sql`` (plain, or a per-dialect map falling back to ``default``) on ``dialect``."""
+    if isinstance(sql, str):
+        return sql
+    assert sql is not None
+    return sql.get(dialect, sql.get("default", ""))
 
 
 @record

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from . import faults, hooks, sql
+from . import faults, hooks
 from .errors import StatementFailed, StepFailed, shorten
 from .history import History
 from .model import Event
@@ -138,17 +138,15 @@ class Runner:
             self._step(migration, direction, index, step)
 
     def _step(self, migration: Migration, direction: Direction, index: int, step: Step) -> None:
-        where = f"migration {migration.version} ({migration.name}) {direction} step {index}"
         if step.kind == "sql":
-            dialect = self.driver.dialect
             execute = self.driver.execute
-            for statement in sql.split(step.sql_for(dialect), dialect):
+            for statement in step.statements:
                 try:
                     execute(statement)
                     faults.point("statement")
                 except StatementFailed as exc:
                     raise StepFailed(
-                        f"{where} failed: {exc.db_message}; statement: {shorten(statement, 200)}",
+                        f"{_where(migration, direction, index)} failed: {exc.db_message}; statement: {shorten(statement, 200)}",
                         version=migration.version,
                         step=index,
                     ) from exc
@@ -168,8 +166,11 @@ class Runner:
             function(self.driver.dbapi_connection(), ctx)
         except Exception as exc:  # a hook may raise anything; it is reported, not propagated raw
             raise StepFailed(
-                f"{where} failed: {step.path}:{step.function}() raised {type(exc).__name__}: {exc}",
+                f"{_where(migration, direction, index)} failed: {step.path}:{step.function}() raised {type(exc).__name__}: {exc}",
                 version=migration.version,
                 step=index,
             ) from exc
 
+
+def _where(migration: Migration, direction: Direction, index: int) -> str:
+    return f"migration {migration.version} ({migration.name}) {direction} step {index}"

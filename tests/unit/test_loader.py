@@ -83,3 +83,37 @@ def test_reading_runs_no_code(tmp_path):
     for source in found.files.values():
         loader.define(source, tmp_path, "sqlite", found.files, problems=problems)
     assert problems == [] and not canary.exists()
+
+
+def test_steps_carry_their_statements_per_dialect_also_from_the_cache(tmp_path, monkeypatch):
+    write(tmp_path, "hooks/h.py", "def go(conn, ctx):\n    pass\n")
+    write(tmp_path, "20250101000000_a.yaml", (
+        "up:\n"
+        "  - sql: \"INSERT INTO t VALUES ('a;b'); SELECT 2\"\n"
+        "  - sql:\n      postgresql: SELECT $$x;y$$; SELECT 3\n      default: SELECT 4; SELECT 5\n"
+        "  - python: hooks/h.py:go\n"
+    ))
+    expected = {
+        "sqlite": [("INSERT INTO t VALUES ('a;b')", "SELECT 2"), ("SELECT 4", "SELECT 5"), ()],
+        "postgresql": [("INSERT INTO t VALUES ('a;b')", "SELECT 2"), ("SELECT $$x;y$$", "SELECT 3"), ()],
+    }
+
+    def define(dialect):
+        found = loader.scan(tmp_path)
+        problems: list[str] = []
+        migration = loader.define(found.files[20250101000000], tmp_path, dialect, found.files, problems=problems, cache=found.cache)
+        found.remember()
+        assert problems == []
+        return migration
+
+    fresh = {dialect: define(dialect) for dialect in expected}
+    for dialect, statements in expected.items():
+        assert [step.statements for step in fresh[dialect].up] == statements
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("a cached file was checked or split again")
+
+    monkeypatch.setattr(loader, "schema_problems", not_again)
+    monkeypatch.setattr(loader.sql, "split", not_again)
+    for dialect in expected:  # both dialects' statements were kept in the one cache entry
+        assert define(dialect) == fresh[dialect]

@@ -7,6 +7,7 @@ from migrund.drivers.dbapi import DbApiDriver
 from migrund.errors import StatementFailed, StepFailed
 from migrund.model import Migration, Step
 from migrund.runner import Runner
+from migrund.sql import split
 
 
 class FakeDriver(DbApiDriver):
@@ -58,10 +59,15 @@ class FakeHistory:
         self.driver._record("clean")
 
 
+def sql_step(text: str) -> Step:
+    """A SQL step as the loader builds it: its text split for the fake driver's dialect."""
+    return Step("sql", text, statements=tuple(split(text, FakeDriver.dialect)))
+
+
 def mig(version: int, *statements: str, transaction: bool = True, risky: bool = False, down=None) -> Migration:
-    up = tuple(Step("sql", s) for s in statements)
+    up = tuple(sql_step(s) for s in statements)
     return Migration(version, f"m{version}", f"{version}_m.yaml", "yaml", "", (), False, risky, transaction, up,
-                     tuple(Step("sql", s) for s in down) if down else None, "c", {})
+                     tuple(sql_step(s) for s in down) if down else None, "c", {})
 
 
 def runner(driver: FakeDriver, events: list) -> Runner:
@@ -80,7 +86,7 @@ def test_failure_rolls_back_that_migration_only_and_reports_step():
     driver, events = FakeDriver(), []
     with pytest.raises(StepFailed) as caught:
         runner(driver, events).apply([mig(1, "A"), Migration(2, "m2", "f", "yaml", "", (), False, False, True,
-                                                              (Step("sql", "B"), Step("sql", "C; FAIL here")), None, "c", {}), mig(3, "D")])
+                                                              (sql_step("B"), sql_step("C; FAIL here")), None, "c", {}), mig(3, "D")])
     assert caught.value.version == 2 and caught.value.step == 2
     assert caught.value.done == [1]
     assert "FAIL here" in caught.value.message and "boom" in caught.value.message
@@ -96,7 +102,7 @@ def test_atomic_rolls_back_everything():
 
 def test_non_transactional_marks_dirty_before_each_step():
     driver = FakeDriver()
-    migration = Migration(1, "m1", "f", "yaml", "", (), False, False, False, (Step("sql", "A"), Step("sql", "FAIL")), None, "c", {})
+    migration = Migration(1, "m1", "f", "yaml", "", (), False, False, False, (sql_step("A"), sql_step("FAIL")), None, "c", {})
     with pytest.raises(StepFailed) as caught:
         runner(driver, []).apply([migration])
     assert driver.committed == ["dirty 1 up 1", "A", "dirty 1 up 2"]
