@@ -61,25 +61,25 @@ class Runner:
         how: str = "rollback",
     ) -> list[int]:
         done: list[int] = []
+        on_event, should_stop, clock = self.on_event, self.should_stop, time.perf_counter
         if atomic:
             self.driver.begin()
         try:
             for migration in migrations:
-                if self.should_stop():
+                if should_stop():
                     break
                 backup = before(migration) if before and migration.risky else None
-                self.on_event(Event("start", migration.version, migration.name, direction))
-                started = time.perf_counter()
+                on_event(Event("start", migration.version, migration.name, direction))
+                started = clock()
                 try:
-                    self._one(migration, direction, in_transaction=atomic, how=how, started=started)
+                    self._one(migration, direction, atomic, how, started)
                 except StepFailed as exc:
                     if backup is not None:
                         exc.message += f"; the backup taken before it is {backup}"
                         exc.args = (exc.message,)
                     raise
-                ms = int((time.perf_counter() - started) * 1000)
                 done.append(migration.version)
-                self.on_event(Event("done", migration.version, migration.name, direction, ms=ms))
+                on_event(Event("done", migration.version, migration.name, direction, ms=int((clock() - started) * 1000)))
             if atomic:
                 self.driver.commit()
         except StepFailed as exc:
@@ -90,23 +90,16 @@ class Runner:
             raise
         return done
 
-    def _one(self, migration: Migration, direction: Direction, *, in_transaction: bool, how: str, started: float) -> None:
+    def _one(self, migration: Migration, direction: Direction, in_transaction: bool, how: str, started: float) -> None:
         steps = migration.steps(direction)
-
-        def finish() -> None:
-            if direction == "up":
-                self.history.record_applied(migration, int((time.perf_counter() - started) * 1000))
-            else:
-                self.history.record_rolled_back(migration.version, migration.name, how)
-
         if in_transaction:
             self._steps(migration, direction, steps)
-            finish()
+            self._finish(migration, direction, how, started)
         elif migration.transaction and self.driver.transactional_ddl:
             self.driver.begin()
             try:
                 self._steps(migration, direction, steps)
-                finish()
+                self._finish(migration, direction, how, started)
             except BaseException:
                 self.driver.rollback()
                 raise
@@ -129,9 +122,16 @@ class Runner:
                     raise
             with self.driver.transaction():
                 self.history.clear_dirty()
-                finish()
+                self._finish(migration, direction, how, started)
                 faults.point("before_commit")
             faults.point("after_commit")
+
+    def _finish(self, migration: Migration, direction: Direction, how: str, started: float) -> None:
+        """The history change that completes a migration, in its transaction."""
+        if direction == "up":
+            self.history.record_applied(migration, int((time.perf_counter() - started) * 1000))
+        else:
+            self.history.record_rolled_back(migration.version, migration.name, how)
 
     def _steps(self, migration: Migration, direction: Direction, steps: Sequence[Step]) -> None:
         for index, step in enumerate(steps, 1):
