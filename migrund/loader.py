@@ -208,8 +208,8 @@ def define(
 def _entry(source: SourceFile, text: str, found: list[str], cache: Optional[KeyedCache], key: str) -> Optional[dict[str, Any]]:
     """The file's cache entry: its schema-valid document and, by dialect, its split statements."""
     entry = cache.get(key) if cache else None
-    if entry is not None:
-        return entry
+    if isinstance(entry, dict) and isinstance(entry.get("doc"), dict) and isinstance(entry.get("statements"), dict):
+        return entry  # anything else there (an edited cache file) is read again
     try:
         doc = load_yaml(text)
     except YamlProblem as exc:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 from migrund import loader
 
@@ -117,3 +118,22 @@ def test_steps_carry_their_statements_per_dialect_also_from_the_cache(tmp_path, 
     monkeypatch.setattr(loader.sql, "split", not_again)
     for dialect in expected:  # both dialects' statements were kept in the one cache entry
         assert define(dialect) == fresh[dialect]
+
+
+def test_an_edited_cache_entry_is_read_again(tmp_path):
+    write(tmp_path, "20250101000000_a.yaml", "up:\n  - sql: SELECT 1; SELECT 2\n")
+
+    def define():
+        found = loader.scan(tmp_path)
+        problems: list[str] = []
+        migration = loader.define(found.files[20250101000000], tmp_path, "sqlite", found.files, problems=problems, cache=found.cache)
+        found.remember()
+        return migration, found.cache
+
+    first, cache = define()
+    raw = json.loads(cache.path.read_text())
+    assert len(raw) == 1
+    for broken in (["not", "an", "entry"], {"doc": "text"}, {"doc": {"up": []}}):
+        cache.path.write_text(json.dumps({key: broken for key in raw}))
+        again, _ = define()
+        assert again == first and again.up[0].statements == ("SELECT 1", "SELECT 2")
