@@ -479,13 +479,10 @@ def _execute(
                 steps_done.append(by_key[(version, "up")])
     except StepFailed as exc:
         steps_done.extend(by_key[(version, phase)] for version in getattr(exc, "done", []))
-        try:
-            exc.result = _result_after(state, plan, steps_done)
-        except MigrationError:  # the database went away with the migration: report the migration's failure
-            exc.result = _result_known(state, plan, steps_done)
+        exc.result = _result(state, plan, steps_done)
         exc.result["error"] = {"version": exc.version, "step": exc.step, "message": exc.message}
         raise
-    return _result_after(state, plan, steps_done)
+    return _result(state, plan, steps_done)
 
 
 def _backup_before(state: State, reason: str, version: int) -> Path:
@@ -496,18 +493,16 @@ def _backup_before(state: State, reason: str, version: int) -> Path:
         raise StepFailed(f"the {reason} backup failed, so migration {version} did not run: {exc.message}", version=version, step=0) from exc
 
 
-def _result_known(state: State, plan: Any, steps_done: Sequence[Any]) -> dict[str, Any]:
-    """The result document from what this session knows, when the database cannot be read again."""
+def _result(state: State, plan: Any, steps_done: Sequence[Any]) -> dict[str, Any]:
+    """The result document: the history read at the start plus what this run committed.
+
+    Exact without reading the history again, because the lock kept every other writer out;
+    and it still answers when the database went away with a failing migration.
+    """
     versions = {a.version for a in state.applied}
     for step in steps_done:
         (versions.add if step.direction == "up" else versions.discard)(step.version)
     return {"from_version": plan.from_version, "to_version": max(versions, default=0), "dry_run": False, "steps": [s.as_json() for s in steps_done]}
-
-
-def _result_after(state: State, plan: Any, steps_done: Sequence[Any]) -> dict[str, Any]:
-    assert state.history is not None
-    now = planner.current_version(state.history.applied())
-    return {"from_version": plan.from_version, "to_version": now, "dry_run": False, "steps": [s.as_json() for s in steps_done]}
 
 
 def rollback(
