@@ -24,10 +24,22 @@ if TYPE_CHECKING:
 FILE_NAME = re.compile(r"^(?P<date>\d{8})_?(?P<time>\d{6})_(?P<name>[A-Za-z0-9_]+)\.(?P<ext>yaml|yml|py)$")
 _LOOKS_LIKE_MIGRATION = re.compile(r"^\d.*\.(yaml|yml|py)$")
 _IGNORED = re.compile(r"^(\..*|.*~|.*\.swp|.*\.tmp|#.*#)$")
+
+
+def _splitter_code() -> bytes:
+    try:
+        return Path(sql.__file__).read_bytes()
+    except OSError:  # no source beside the code (a frozen build): its release stands in
+        from . import __version__
+
+        return __version__.encode()
+
+
 # A cache entry holds a document that passed the schema and the splitter's statements:
 # both the schema and the splitter's code are part of its key. Read now, with the code
 # this process runs, so a package upgraded under a running daemon cannot mislabel entries.
-_CACHE_SALT = schema_bytes("migration") + Path(sql.__file__).read_bytes()
+_CACHE_SALT = schema_bytes("migration") + _splitter_code()
+
 _PY_META = {
     "VERSION": int,
     "DESCRIPTION": str,
