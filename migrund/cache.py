@@ -28,7 +28,6 @@ class KeyedCache:
         self.limit = limit
         self._data: Optional[dict[str, Any]] = None
         self._changed = False
-        self._keys: dict[tuple[bytes, bytes], str] = {}
 
     @classmethod
     def for_folder(cls, prefix: str, folder: Path) -> "KeyedCache":
@@ -49,17 +48,6 @@ class KeyedCache:
     def loaded(self) -> bool:
         """Whether this run has looked at the cache at all."""
         return self._data is not None
-
-    def key(self, salt: bytes, data: bytes) -> str:
-        """``content_key(salt, data)``, hashed once for as long as this cache object lives.
-
-        A command asks for each file's key more than once (to read, then to prune); the
-        memo lives with the command's scan, so a long-running daemon keeps none of it.
-        """
-        found = self._keys.get((salt, data))
-        if found is None:
-            found = self._keys[(salt, data)] = content_key(salt, data)
-        return found
 
     def get(self, key: str) -> Any:
         """The document stored under ``key``, or None."""

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 FILE_NAME = re.compile(r"^(?P<date>\d{8})_?(?P<time>\d{6})_(?P<name>[A-Za-z0-9_]+)\.(?P<ext>yaml|yml|py)$")
 _LOOKS_LIKE_MIGRATION = re.compile(r"^\d.*\.(yaml|yml|py)$")
 _IGNORED = re.compile(r"^(\..*|.*~|.*\.swp|.*\.tmp|#.*#)$")
+_READ_SIZE = 1 << 16  # one read for any migration file of usual size
 
 
 def _splitter_code() -> bytes:
@@ -36,9 +37,10 @@ def _splitter_code() -> bytes:
 
 
 # A cache entry holds a document that passed the schema and the splitter's statements:
-# both the schema and the splitter's code are part of its key. Read now, with the code
-# this process runs, so a package upgraded under a running daemon cannot mislabel entries.
-_CACHE_SALT = schema_bytes("migration") + _splitter_code()
+# both the schema and the splitter's code are part of its key, beside the file's checksum
+# (hooks included: a changed hook only costs one more parse). Read now, with the code this
+# process runs, so a package upgraded under a running daemon cannot mislabel entries.
+_CACHE_TAG = hashlib.sha256(schema_bytes("migration") + _splitter_code()).hexdigest()[:16]
 
 _PY_META = {
     "VERSION": int,
@@ -63,7 +65,7 @@ class Scan:
     def remember(self) -> None:
         """Save the parse cache, keeping only the entries of the files now in the folder."""
         if self.cache is not None and self.cache.loaded:
-            self.cache.save(keep=[self.cache.key(_CACHE_SALT, f.data) for f in self.files.values()])
+            self.cache.save(keep=[_CACHE_TAG + f.checksum for f in self.files.values()])
 
 
 def display(path: Path) -> str:
@@ -137,18 +139,18 @@ def scan(folder: Path, judge: Optional[Callable[[str, os.stat_result], None]] = 
 
 
 def _read(path: str, judge: Optional[Callable[[str, os.stat_result], None]]) -> bytes:
-    # os-level calls: half the cost of open() with its buffered reader, for thousands of files.
+    # os-level calls: half the cost of open() with its buffered reader, for thousands of
+    # files; and a status only when strict permissions ask for one.
     fd = os.open(path, os.O_RDONLY)
     try:
-        info = os.fstat(fd)
         if judge is not None:
-            judge(path, info)
-        data = os.read(fd, info.st_size + 1)
-        if len(data) <= info.st_size:
+            judge(path, os.fstat(fd))
+        data = os.read(fd, _READ_SIZE)
+        if len(data) < _READ_SIZE:
             return data  # a short read of a regular file is its end
-        chunks = [data]  # it grew since fstat: read on to its end
+        chunks = [data]
         while chunks[-1]:
-            chunks.append(os.read(fd, 1 << 16))
+            chunks.append(os.read(fd, _READ_SIZE))
         return b"".join(chunks)
     finally:
         os.close(fd)
@@ -240,7 +242,7 @@ def _entry(source: SourceFile, text: str, found: list[str], cache: Optional[Keye
 def _define_yaml(
     source: SourceFile, text: str, folder: Path, dialect: str, found: list[str], validate: bool, cache: Optional[KeyedCache]
 ) -> Optional[Migration]:
-    key = cache.key(_CACHE_SALT, source.data) if cache else ""
+    key = _CACHE_TAG + source.checksum
     entry = _entry(source, text, found, cache, key)
     if entry is None:
         return None

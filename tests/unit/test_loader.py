@@ -137,3 +137,11 @@ def test_an_edited_cache_entry_is_read_again(tmp_path):
         cache.path.write_text(json.dumps({key: broken for key in raw}))
         again, _ = define()
         assert again == first and again.up[0].statements == ("SELECT 1", "SELECT 2")
+
+
+def test_a_file_larger_than_one_read_is_read_whole(tmp_path):
+    rows = ",".join(f"({i})" for i in range(40_000))  # about 300 KB: several reads
+    path = write(tmp_path, "20250101000000_big.yaml", f"up:\n  - sql: INSERT INTO t VALUES {rows}\n")
+    source = loader.scan(tmp_path).files[20250101000000]
+    assert source.data == path.read_bytes() and len(source.data) > 3 * loader._READ_SIZE
+    assert source.checksum == hashlib.sha256(path.read_bytes()).hexdigest()
