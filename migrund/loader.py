@@ -199,7 +199,7 @@ def define(
     """Parse and (with ``validate``) check one file; append its problems; None when invalid.
 
     ``cache`` holds documents that already passed the schema, and their split statements,
-    keyed by the file's bytes.
+    keyed by the file's checksum.
     """
     found: list[str] = []
     text = source.body[source.filename]
@@ -219,7 +219,7 @@ def define(
     return None if found else migration
 
 
-def _entry(source: SourceFile, text: str, found: list[str], cache: Optional[KeyedCache], key: str) -> Optional[dict[str, Any]]:
+def _entry(text: str, found: list[str], cache: Optional[KeyedCache], key: str) -> Optional[dict[str, Any]]:
     """The file's cache entry: its schema-valid document and, by dialect, its split statements."""
     entry = cache.get(key) if cache else None
     if isinstance(entry, dict) and isinstance(entry.get("doc"), dict) and isinstance(entry.get("statements"), dict):
@@ -243,7 +243,7 @@ def _define_yaml(
     source: SourceFile, text: str, folder: Path, dialect: str, found: list[str], validate: bool, cache: Optional[KeyedCache]
 ) -> Optional[Migration]:
     key = _CACHE_TAG + source.checksum
-    entry = _entry(source, text, found, cache, key)
+    entry = _entry(text, found, cache, key)
     if entry is None:
         return None
     doc = entry["doc"]
