@@ -7,7 +7,7 @@ STAMP = $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys; print(hashl
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,mysql,daemon]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,mysql]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

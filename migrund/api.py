@@ -68,10 +68,9 @@ class DatabaseManager:
         try:
             return commands.check_safety(self._project(), str(version))
         except commands.MigrationError as exc:
-            document = commands.carried_document(exc)
-            if document is None:
+            if exc.document is None:
                 raise
-            return document
+            return exc.document
 
     def status(self) -> dict[str, Any]:
         """The ``status`` document."""
@@ -82,10 +81,9 @@ class DatabaseManager:
         try:
             return commands.verify(self._project())
         except commands.MigrationError as exc:
-            document = commands.carried_document(exc)
-            if document is None:
+            if exc.document is None:
                 raise
-            return document
+            return exc.document
 
     def get_migration_history(self) -> list[dict[str, Any]]:
         """Applied migrations, oldest first (the ``history --json`` shape)."""

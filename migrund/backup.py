@@ -13,12 +13,14 @@ from pathlib import Path
 
 from . import faults
 from .config import Settings
-from .errors import FeatureUnavailable, OperationFailed, Refused
+from .files import read_regular, replace_private, sweep_stale_temps
+from .errors import FeatureUnavailable, InvalidInput, OperationFailed, Refused
+from .dburl import identity_of
 from .history import utc_now
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Optional
+    from typing import Any, Iterable, Optional
 
 REASONS = ("manual", "scheduled", "before_rollback", "before_risky", "before_restore")
 _EXTENSIONS = {"sqlite": ".sqlite3", "postgresql": ".pgdump", "mysql": ".sql"}
@@ -49,6 +51,7 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
         folder = settings.backup.dir
         try:
             _prepare_folder(folder, warn)
+            sweep_stale_temps(folder)
         except OSError as exc:
             raise OperationFailed(f"cannot use the backup folder {folder}: {exc.strerror or exc}") from exc
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -67,6 +70,11 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
         os.close(fd)
         if fmt == "native":
             driver.backup_native(tmp)
+            # A client program can exit 0 with a short file (seen: pg_dump on a full disk):
+            # the archive is read back before it is published.
+            verify = getattr(driver, "verify_native", None)
+            if verify is not None:
+                verify(tmp)
         else:
             from . import portable
 
@@ -86,9 +94,13 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
         _unlink(tmp)
         raise
     meta = {**header, "sha256": digest, "size": size}
-    _write_private(_sidecar(path), json.dumps(meta, indent=2) + "\n")
+    try:
+        replace_private(_sidecar(path), (json.dumps(meta, indent=2) + "\n").encode())
+    except OSError as exc:  # without its sidecar the backup is unusable: take it back, say why
+        _unlink(path)
+        raise OperationFailed(f"backup to {path} failed: its sidecar {_sidecar(path).name} cannot be written: {exc.strerror or exc}") from exc
     if output is None and settings.backup.keep:
-        prune(settings.backup.dir, settings.backup.keep, spare)
+        prune(settings.backup.dir, settings.backup.keep, settings.url.identity(), spare={path, *([spare] if spare else [])})
     return path
 
 
@@ -127,14 +139,6 @@ def _digest(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
 def _unlink(path: Path) -> None:
     try:
         path.unlink()
@@ -153,7 +157,7 @@ def listed(folder: Path, warn=lambda message: None) -> list[dict[str, Any]]:
         if sidecar.name.startswith("."):
             continue
         try:
-            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            meta = json.loads(read_regular(sidecar, limit=1 << 20))
             created = str(meta["created_at"])
         except (OSError, ValueError, KeyError, TypeError):
             warn(f"backup sidecar {sidecar} is unreadable; that backup is not listed")
@@ -176,11 +180,13 @@ def inspect(entry: dict[str, Any]) -> dict[str, Any]:
 
 def check_restorable(path: Path, settings: Settings, versions: Any, *, force: bool) -> dict[str, Any]:
     """The sidecar of ``path`` if SPEC 6's checks let it be restored; else exit 4 saying why."""
+    if not path.exists():
+        raise InvalidInput(f"backup {path} does not exist", kind="missing_file", file=str(path))
     if not path.is_file():
-        raise Refused(f"backup {path} does not exist")
+        raise InvalidInput(f"backup {path} is not a regular file", kind="invalid_input", file=str(path))
     sidecar = _sidecar(path)
     try:
-        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        meta = json.loads(read_regular(sidecar, limit=1 << 20))
         expected = str(meta["sha256"])
     except (OSError, ValueError, KeyError, TypeError):
         raise Refused(f"backup {path} has no readable sidecar {sidecar.name}; refusing to restore it") from None
@@ -192,12 +198,39 @@ def check_restorable(path: Path, settings: Settings, versions: Any, *, force: bo
         raise Refused(f"backup {path} does not match the sha256 in its sidecar; it was changed or damaged")
     if meta.get("backend") != settings.dialect:
         raise Refused(f"backup {path} is of a {meta.get('backend')} database, not {settings.dialect}")
+    if not _looks_like(path, str(meta.get("format")), settings.dialect):
+        raise Refused(
+            f"backup {path} is not a {meta.get('format')} {settings.dialect} backup as its sidecar {sidecar.name} says;"
+            " the two do not belong together", file=str(path)
+        )
+    source = identity_of(str(meta.get("database", "")))
+    if source != settings.url.identity() and not force:
+        raise Refused(
+            f"backup {path} was taken from another database ({meta.get('database')}), not {settings.url.masked()};"
+            " pass --force to restore it here anyway", kind="other_database", file=str(path)
+        )
     version = meta.get("schema_version")
     if version != 0 and version not in versions and not force:
         raise Refused(
             f"backup {path} is at schema version {version}, which no migration file here has; pass --force to restore it anyway"
         )
     return meta
+
+
+_NATIVE_MAGIC = {"sqlite": b"SQLite format 3\x00", "postgresql": b"PGDMP"}
+
+
+def _looks_like(path: Path, fmt: str, dialect: str) -> bool:
+    """Whether the first bytes of ``path`` are those of a ``fmt`` backup of ``dialect``."""
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if fmt == "json":
+        return head.startswith(b"\x1f\x8b") or head.lstrip().startswith(b"{")
+    magic = _NATIVE_MAGIC.get(dialect)
+    if magic is not None:
+        return head.startswith(magic)
+    # a mysqldump script: text, none of the other formats
+    return not head.startswith((b"\x1f\x8b", b"{", *_NATIVE_MAGIC.values()))
 
 
 def restore_into(driver: Any, path: Path, meta: dict[str, Any]) -> None:
@@ -222,15 +255,22 @@ def _restore_into(driver: Any, path: Path, meta: dict[str, Any]) -> None:
         driver.restore_native(path)
 
 
-def prune(folder: Path, keep: int, spare: Optional[Path] = None) -> None:
-    """Delete the oldest backups beyond ``keep``, never the newest one that is still intact, nor ``spare``."""
-    backups = [b for b in listed(folder) if spare is None or Path(b["path"]) != spare]
-    doomed = backups[: max(len(backups) - keep, 0)]
+def prune(folder: Path, keep: int, identity: str, spare: Iterable[Path] = ()) -> None:
+    """Delete the oldest backups of database ``identity`` beyond ``keep``.
+
+    Backups of other databases sharing the folder are not counted and never touched.
+    ``spare`` (the backup just written, one about to be restored) and the newest intact
+    backup are never deleted, whatever the sidecars' clocks say.
+    """
+    spared = set(spare)
+    mine = [b for b in listed(folder) if identity_of(str(b.get("database", ""))) == identity]
+    candidates = [b for b in mine if Path(b["path"]) not in spared]
+    doomed = candidates[: max(len(mine) - keep, 0)]
     if not doomed:
         return
     # Usually the newest kept backup is intact and this stops at once; if every kept one
     # is damaged, the newest intact backup among the doomed is spared.
-    newest_good = next((b for b in reversed(backups) if inspect(b)["ok"]), None)
+    newest_good = next((b for b in reversed(mine) if inspect(b)["ok"]), None)
     for old in doomed:
         if old is not newest_good:
             _unlink(Path(old["path"]))

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import paths
+from .files import replace_private
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -79,9 +80,7 @@ class KeyedCache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self._data, separators=(",", ":")))
-            os.replace(tmp, self.path)
+            replace_private(self.path, json.dumps(self._data, separators=(",", ":")).encode())
             self._changed = False
         except OSError:
             pass

@@ -127,6 +127,8 @@ COMMANDS: tuple[tuple[str, str, tuple[str, ...], Callable[[argparse.ArgumentPars
     ("daemon", "run the service in the foreground: converge to the target as files and config change", (), _nothing),
 )
 _VALUED = frozenset({"--config", "--lock-timeout"})
+# Commands that run no migration code and write nothing: strict permissions only warn for them.
+READ_ONLY = frozenset({"validate", "status", "plan", "history", "check-safety", "verify", "backups"})
 
 
 def command_in(argv: Sequence[str]) -> Optional[str]:
@@ -171,7 +173,7 @@ class Output:
 
     def warn(self, message: str) -> None:
         """A warning on stderr."""
-        print(f"migrund: warning: {message}", file=sys.stderr, flush=True)
+        print(f"migrund: warning: {_redact(message)}", file=sys.stderr, flush=True)
 
     def progress(self, event: Any) -> None:
         """One line per runner event (text mode only)."""
@@ -180,13 +182,30 @@ class Output:
         # One whole line per finished migration: hook logs on stderr never split it.
         if event.kind == "done":
             verb = "applied" if event.direction == "up" else "rolled back"
-            print(f"{verb} {event.version} {event.name} in {event.ms} ms", flush=True)
+            say(f"{verb} {event.version} {event.name} in {event.ms} ms", flush=True)
         elif event.kind == "backup":
-            print(f"backup written: {event.message}", flush=True)
+            say(f"backup written: {event.message}", flush=True)
 
     def document(self, doc: Any) -> None:
-        """The JSON document on stdout."""
-        print(json.dumps(doc, indent=2))
+        """The JSON document on stdout (passwords taken out of its text)."""
+        from .dburl import redact_document
+
+        say(json.dumps(redact_document(doc), indent=2))
+
+
+def say(text: str, *, flush: bool = False) -> None:
+    """One line on stdout; a reader that went away (``migrund history | head -1``) ends output quietly."""
+    try:
+        print(text, flush=flush)
+    except BrokenPipeError:
+        _stdout_gone()
+
+
+def _stdout_gone() -> None:
+    # Later writes, and the interpreter's final flush, go nowhere instead of failing again.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def run() -> None:
@@ -207,11 +226,16 @@ def run() -> None:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """The command line ``argv`` (default: this process's) run; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(command_in(argv)).parse_args(argv)
+    from .errors import InvalidInput, MigrationError, OperationFailed
+
+    try:
+        args = build_parser(command_in(argv)).parse_args(argv)
+    except SystemExit as exc:
+        if exc.code == 2 and "--json" in argv:  # argparse said why on stderr; scripts get a document too
+            Output(True, False).document(InvalidInput("invalid command line (see the usage above)", kind="usage").as_json())
+        raise
     out = Output(bool(getattr(args, "json", False)), bool(getattr(args, "quiet", False)))
     verbose = bool(getattr(args, "verbose", False))
-    from .errors import MigrationError
-
     try:
         return _run(args, out)
     except MigrationError as exc:
@@ -219,28 +243,45 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("migrund: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout's reader went away in the middle of a line
+        _stdout_gone()
+        return 0
+    except OSError as exc:  # a path the system refused (too long, a folder, no space...): name it, exit 1
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(OperationFailed(f"{where}{exc.strerror or exc}", kind="os_error", file=exc.filename), out, verbose)
     except Exception as exc:  # a bug: say so in one line; the traceback only with -v
         if verbose:
-            raise
-        print(f"migrund: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)", file=sys.stderr)
+            _traceback(exc)
+        message = f"internal error: {type(exc).__name__}: {exc}" + ("" if verbose else " (run with -v for the traceback)")
+        if out.as_json:
+            out.document(MigrationError(message, kind="internal").as_json())
+        print(f"migrund: {_redact(message)}", file=sys.stderr)
         return 1
 
 
+def _redact(text: str) -> str:
+    from .dburl import redact
+
+    return redact(text)
+
+
+def _traceback(exc: BaseException) -> None:
+    import traceback
+
+    print(_redact("".join(traceback.format_exception(exc))), file=sys.stderr, end="")
+
+
 def _fail(exc: Any, out: Output, verbose: bool) -> int:
-    from .commands import carried_document
-    from .errors import StepFailed
-
+    """The one place a failure becomes output and an exit code."""
     if verbose:
-        import traceback
-
-        traceback.print_exception(exc)
-    document = exc.result if isinstance(exc, StepFailed) else carried_document(exc)
-    if document is not None:
-        if out.as_json:
-            out.document(document)
-        else:
-            _render_text(getattr(out, "last_command", ""), document, out)
-    print(f"migrund: error: {exc}", file=sys.stderr)
+        _traceback(exc)
+    if out.as_json:
+        # A command that still reports its result prints it; every other failure prints
+        # the error document, so a script always has one document to parse.
+        out.document(exc.document if exc.document is not None else exc.as_json())
+    elif exc.document is not None:
+        _render_text(getattr(out, "last_command", ""), exc.document, out)
+    print(f"migrund: error: {_redact(str(exc))}", file=sys.stderr)
     return exc.exit_code
 
 
@@ -256,15 +297,16 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         from .daemon import main as daemon
 
         return daemon(settings, verbose=verbose)
+    name = {"up": "apply", "down": "rollback"}.get(args.command, args.command)
     project = commands.Project(
         settings,
+        read_only=name in READ_ONLY,
         on_event=out.progress,
         warn=out.warn,
         lock_timeout=args.lock_timeout,
         # Only migrations log (their hooks); a command with nothing to run never imports logging.
-        before_run=lambda: _configure_logging(settings, verbose),
+        before_run=lambda: _configure_logging(settings, verbose, out.quiet),
     )
-    name = {"up": "apply", "down": "rollback"}.get(args.command, args.command)
     out.last_command = name  # type: ignore[attr-defined]
     runners: dict[str, Callable[[], Any]] = {
         "new": lambda: commands_new(project, args),
@@ -308,10 +350,12 @@ def commands_new(project: Any, args: argparse.Namespace) -> Any:
     return new_migration(project.settings, args.name, args.description, python=args.python)
 
 
-def _configure_logging(settings: Any, verbose: bool) -> None:
+def _configure_logging(settings: Any, verbose: bool, quiet: bool) -> None:
     from .logs import configure
 
-    configure(settings.log_level, settings.log_format, verbose=verbose)
+    # -q: only errors, warnings and results, from hooks too
+    level = "warning" if quiet and settings.log_level in ("debug", "info") else settings.log_level
+    configure(level, settings.log_format, verbose=verbose)
 
 
 def _finish(command: str, result: Any, out: Output) -> int:
@@ -335,4 +379,4 @@ def _render_text(command: str, doc: Any, out: Output) -> None:
 
     text = render.text(command, doc)
     if text:
-        print(text)
+        say(text)

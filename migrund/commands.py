@@ -14,6 +14,7 @@ from . import plan as planner
 from .config import Settings
 from .drivers.base import driver_class, load_driver, never
 from .errors import (
+    Dirty,
     InvalidInput,
     LockTimeout,
     MigrationError,
@@ -23,7 +24,9 @@ from .errors import (
     StepFailed,
     ValidationFailed,
 )
+from .files import sweep_stale_temps
 from .history import History
+from .paths import sweep_workdirs
 from .lock import FileLock
 from .model import Applied, DirtyMarker, Event, Migration, SourceFile
 
@@ -51,8 +54,11 @@ class Project:
         lock_timeout: Optional[float] = None,
         should_stop: Callable[[], bool] = never,
         before_run: Callable[[], None] = lambda: None,
+        read_only: bool = False,
     ) -> None:
         self.settings = settings
+        self.read_only = read_only  # a command that runs no migration code and writes nothing
+        self.restoring = False  # ``restore`` may act on a database whose last restore was interrupted
         self.before_run = before_run  # called once before the first change (the CLI sets up logging)
         self.on_event = on_event
         self.warn = warn
@@ -81,11 +87,12 @@ class Project:
     def scan(self) -> loader.Scan:
         """The migrations folder, read once per command; folder-level problems are exit 2."""
         if self._scan is None:
-            judge = permissions.check_project(self.settings)
+            lenient = self.warn if self.read_only else None
+            judge = permissions.check_project(self.settings, lenient)
             found = loader.scan(self.settings.migrations_dir, judge)
             for warning in found.warnings:
                 self.warn(warning)
-            permissions.check_hooks(self.settings, found)
+            permissions.check_hooks(self.settings, found, lenient)
             self._scan = found
         return self._scan
 
@@ -111,14 +118,26 @@ class Project:
             if lock:
                 lock.acquire(deadline, self.should_stop)
                 db_lock = self.database_lock(deadline)
+                # What killed runs left behind: half-written backups, credentials and dumps.
+                sweep_stale_temps(self.settings.backup.dir)
+                sweep_workdirs()
             driver = self.connect(write=False)
             history = History(driver) if driver else None
             exists = history is not None and history.exists()
             applied = history.applied() if exists else []
+            restoring = getattr(driver, "interrupted_restore", lambda: None)() if driver is not None else None
+            if restoring and write and not self.restoring:
+                raise Dirty(
+                    f"a restore of {restoring} was interrupted: the database is partly loaded;"
+                    " run `migrund restore` with that backup again (or another one)", kind="interrupted_restore"
+                )
             dirty = history.dirty() if exists else None
             if dirty and not write and _lock_busy(self):
                 dirty = None  # a runner holds the lock: a migration in progress, not a dirty database
+            if dirty and _orphan_statement(self, driver, history, dirty, write=write, deadline=deadline):
+                dirty = None  # its statement still runs on the server: in progress, not yet dirty
             state = State(self, driver, history if exists else None, applied, dirty)
+            state.interrupted_restore = restoring
             yield state
         finally:
             if state is not None and state.driver is not None:
@@ -137,6 +156,27 @@ class Project:
 
     def _timeout(self) -> float:
         return self.settings.lock_timeout if self.lock_timeout is None else self.lock_timeout
+
+
+def _orphan_statement(project: Project, driver: Any, history: History, dirty: DirtyMarker, *, write: bool, deadline: float) -> bool:
+    """Whether the dirty marker's statement is still running on the server although its runner is gone.
+
+    A writer (holding both locks, so the runner really is gone) kills it and waits until
+    the server has let it go, so the dirty state it then acts on is final; a reader
+    reports the migration as still in progress.
+    """
+    busy = getattr(driver, "session_busy", None)
+    session = history.dirty_session() if busy is not None else None
+    if session is None or not busy(session):
+        return False
+    where = f"migration {dirty.version} {dirty.direction} step {dirty.step} (server connection {session})"
+    if not write:
+        project.warn(f"{where} is still running on the server, though its runner is gone; wait, or run a writing command to stop it")
+        return True
+    project.warn(f"{where} is still running on the server though its runner is gone: stopping it")
+    if not driver.end_session(session, deadline):
+        raise LockTimeout(f"{where} could not be stopped before the lock timeout; try again")
+    return False
 
 
 def _lock_busy(project: Project) -> bool:
@@ -168,6 +208,7 @@ class State:
         self.history = history
         self.applied = applied
         self.dirty = dirty
+        self.interrupted_restore: Optional[str] = None
         self._prepared = False
 
     @property
@@ -301,37 +342,34 @@ def status(project: Project, *, check: bool = False) -> dict[str, Any]:
             "missing": missing,
             "dirty": None if state.dirty is None else {"version": state.dirty.version, "direction": state.dirty.direction, "step": state.dirty.step},
             "daemon": read_daemon_status(project.settings.daemon.status_file),
+            "interrupted_restore": state.interrupted_restore,
             "database": project.settings.url.masked(),
             "target": project.settings.target,
         }
+    if state.interrupted_restore:
+        project.warn(f"a restore of {state.interrupted_restore} was interrupted: the database is partly loaded; run the restore again")
     if check:
         above = [v for v in doc["applied"] if target is not None and v > target]
-        if pending or above:
+        if pending or above or doc["interrupted_restore"]:
             raise NotAtTarget(
                 f"the database is at {doc['current_version']}, not at the target {doc['target_version']}"
                 f" ({len(pending)} pending{f', {len(above)} above the target' if above else ''})",
-            ) from _Carry(doc)
+                document=doc,
+            )
     return doc
 
 
-class _Carry(Exception):
-    """Carries the document a failing command still prints (status --check, verify, ...)."""
-
-    def __init__(self, document: Any) -> None:
-        super().__init__("document")
-        self.document = document
-
-
-def carried_document(error: BaseException) -> Any:
-    """The document attached to ``error`` by a command that still prints one, else None."""
-    cause = error.__cause__
-    return cause.document if isinstance(cause, _Carry) else None
-
-
 def validate(project: Project) -> dict[str, Any]:
-    """Check the config and every migration file; all problems at once (exit 2)."""
+    """Check the config (the daemon's settings too) and every migration file; all problems at once (exit 2)."""
     found = project.scan()
     problems = list(found.problems)
+    if project.settings.backup.schedule:
+        from .schedule import trigger
+
+        try:
+            trigger(project.settings)
+        except InvalidInput as exc:
+            problems.append(f"config: {exc}")
     applied: set[int] = set()
     try:
         with project.session(write=False) as state:
@@ -375,7 +413,9 @@ def plan(project: Project, *, to: Optional[str] = None) -> dict[str, Any]:
     for warning in decision.warnings:
         project.warn(warning)
     if decision.refusals:
-        raise decision.refusals[0] from _Carry(doc)
+        refusal = decision.refusals[0]
+        refusal.document = doc
+        raise refusal
     return doc
 
 
@@ -479,8 +519,8 @@ def _execute(
                 steps_done.append(by_key[(version, "up")])
     except StepFailed as exc:
         steps_done.extend(by_key[(version, phase)] for version in getattr(exc, "done", []))
-        exc.result = _result(state, plan, steps_done)
-        exc.result["error"] = {"version": exc.version, "step": exc.step, "message": exc.message}
+        exc.document = _result(state, plan, steps_done)
+        exc.document["error"] = {"version": exc.version, "step": exc.step, "message": exc.message, "dirty": exc.dirty}
         raise
     return _result(state, plan, steps_done)
 
@@ -640,6 +680,7 @@ def restore(project: Project, path: str, *, force: bool = False) -> dict[str, An
     from . import backup
 
     source = Path(path).absolute()
+    project.restoring = True
     with project.session(write=True) as state:
         meta = backup.check_restorable(source, project.settings, set(project.scan().files), force=force)
         # The backup being restored may be the oldest in backup.dir: pruning must not take it.
@@ -699,7 +740,7 @@ def check_safety(project: Project, version: str) -> dict[str, Any]:
         "diff": diff,
     }
     if reasons:
-        raise Refused(f"rolling back {wanted} ({row.name}) is not safe: {doc['warning']}") from _Carry(doc)
+        raise Refused(f"rolling back {wanted} ({row.name}) is not safe: {doc['warning']}", version=wanted, document=doc)
     return doc
 
 
@@ -712,7 +753,7 @@ def verify(project: Project) -> dict[str, Any]:
     doc = {"ok": not modified and not missing, "modified": modified, "missing": missing, "diffs": diffs}
     if not doc["ok"]:
         parts = [f"modified: {', '.join(map(str, modified))}" if modified else "", f"missing: {', '.join(map(str, missing))}" if missing else ""]
-        raise Refused("applied migrations differ from the files on disk (" + "; ".join(p for p in parts if p) + ")") from _Carry(doc)
+        raise Refused("applied migrations differ from the files on disk (" + "; ".join(p for p in parts if p) + ")", kind="checksum_mismatch", document=doc)
     return doc
 
 

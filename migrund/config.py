@@ -9,8 +9,9 @@ import os
 import re
 from pathlib import Path
 
-from .drivers.base import DatabaseURL, mask_url, parse_url
+from .dburl import DatabaseURL, mask_url, parse_url, redact
 from .errors import ConfigError
+from .files import read_regular
 from . import paths
 from .cache import KeyedCache, content_key
 from .record import record
@@ -19,6 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Mapping, Optional
 
+MAX_CONFIG_BYTES = 1 << 20
 DEFAULT_PLACES = (Path("config/migrund.yaml"), Path("migrund.yaml"))
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _TARGET = re.compile(r"^(latest|0|[0-9]{14})$")
@@ -31,6 +33,7 @@ class BackupSettings:
     dir: Path
     format: str = "native"
     schedule: Optional[str] = None
+    timezone: str = "UTC"
     keep: int = 14
     compress: bool = True
     before_rollback: bool = True
@@ -119,7 +122,7 @@ def load(explicit: Optional[str] = None, *, cwd: Optional[Path] = None) -> Setti
 def read_yaml_config(path: Path, cache: KeyedCache) -> dict:
     """Parse the config file as plain YAML; it must hold a mapping (or nothing)."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, limit=MAX_CONFIG_BYTES)
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} cannot be read: {exc}") from None
@@ -138,7 +141,10 @@ def read_yaml_config(path: Path, cache: KeyedCache) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: the top level must be a mapping")
     try:
-        if json.loads(json.dumps(data)) == data:
+        text_form = json.dumps(data)
+        # Kept only without a secret in it: a password written into the config stays in
+        # the config (the parse is then paid on every run).
+        if json.loads(text_form) == data and mask_url(text_form) == text_form:
             cache.put(key, data)
     except (TypeError, ValueError):
         pass  # not JSON-able (dates and the like): parsed every time
@@ -196,7 +202,7 @@ def from_mapping(
         raise ConfigError(f"{where}: the key {odd[1]!r} {f'under {odd[0]} ' if odd[0] else ''}is not text")
     valid_key = content_key(schema_bytes("config"), json.dumps(data, sort_keys=True, default=repr).encode())
     if cache.get(valid_key) is None:
-        problems = schema_problems("config", data)
+        problems = schema_problems("config", data, text=_text_of(source))
         if problems:
             raise ConfigError(f"{where} is invalid", details=problems)
         cache.put(valid_key, True)
@@ -227,15 +233,26 @@ def from_mapping(
     status_file = path_of(daemon.pop("status_file", None), paths.state_file(config_name, anchor, ".status.json"))
     logging_cfg = data.get("logging") or {}
     migrations = data.get("migrations") or {}
+    migrations_dir = path_of(migrations.get("path"), base_dir / "migrations")
+    lock_path = path_of(lock.get("path"), default_lock)
+    http = daemon.get("http")
+    if http:
+        port = int(http.rpartition(":")[2])  # the schema holds it to host:digits
+        if not 0 < port < 65536:
+            line = key_line(source, ["daemon", "http"])
+            raise ConfigError(
+                f"{where}: daemon.http port {port}{f' (line {line})' if line else ''} is out of range (1-65535)", key="daemon.http", line=line
+            )
+    _check_places(where, url, source, migrations_dir, {"lock.path": lock_path, "daemon.status_file": status_file}, backup_dir)
     return Settings(
         source=source,
         base_dir=base_dir,
         url=url,
         db_schema=database.get("schema"),
-        migrations_dir=path_of(migrations.get("path"), base_dir / "migrations"),
+        migrations_dir=migrations_dir,
         out_of_order=bool(migrations.get("out_of_order", False)),
         target=target,
-        lock_path=path_of(lock.get("path"), default_lock),
+        lock_path=lock_path,
         lock_timeout=float(lock.get("timeout", 60)),
         backup=BackupSettings(dir=backup_dir, **backup),
         safety=SafetySettings(**(data.get("safety") or {})),
@@ -244,6 +261,62 @@ def from_mapping(
         log_format=logging_cfg.get("format", "text"),
         masked=_masked(data),
     )
+
+
+def _text_of(source: Optional[Path]) -> Optional[str]:
+    """The config file's text, for line numbers in an error (read again: errors are rare)."""
+    try:
+        return source.read_text(encoding="utf-8") if source else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def key_line(source: Optional[Path], path: list[str]) -> Optional[int]:
+    """The line of the key at ``path`` in the config file ``source``, when it can be told."""
+    from .validate import line_of
+
+    return line_of(_text_of(source), path)
+
+
+def _check_places(
+    where: str, url: DatabaseURL, source: Optional[Path], migrations_dir: Path, written: Mapping[str, Path], backup_dir: Path
+) -> None:
+    """Refuse files migrund writes that would land on the database, the config or the migrations.
+
+    A lock file on the database truncates it; a status file there replaces it; either in
+    the migrations folder is a file event for every write (the daemon would never rest).
+    Symbolic links are followed, so a link cannot disguise one place as another.
+    """
+    real = os.path.realpath
+    folder = real(migrations_dir)
+    guarded: dict[str, str] = {}
+    if url.path is not None:
+        database = real(url.path)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            guarded[database + suffix] = "the database file"
+    if source is not None:
+        guarded[real(source)] = "the config file"
+
+    def refuse(key: str, path: Path, what: str) -> None:
+        raise ConfigError(f"{where}: {key} {path} is {what}; migrund would overwrite it", key=key)
+
+    seen: dict[str, str] = {}
+    for key, path in written.items():
+        place = real(path)
+        if place in guarded:
+            refuse(key, path, guarded[place])
+        if place == folder or place.startswith(folder + os.sep):
+            refuse(key, path, f"inside the migrations folder {migrations_dir}")
+        if place in seen:
+            refuse(key, path, f"also {seen[place]}")
+        if os.path.exists(place) and not os.path.isfile(place):  # a folder, a FIFO, a device
+            raise ConfigError(f"{where}: {key} {path} is not a regular file; name a file", key=key)
+        seen[place] = key
+    backups = real(backup_dir)
+    if backups == folder or backups.startswith(folder + os.sep) or folder.startswith(backups + os.sep):
+        raise ConfigError(f"{where}: backup.dir {backup_dir} overlaps the migrations folder {migrations_dir}", key="backup.dir")
+    if backups in guarded or backups in seen:
+        refuse("backup.dir", backup_dir, guarded.get(backups) or seen[backups])
 
 
 def _non_text_key(value: Any, path: str = "") -> Optional[tuple[str, Any]]:
@@ -269,5 +342,5 @@ def _masked(value: Any) -> Any:
     if isinstance(value, list):
         return [_masked(v) for v in value]
     if isinstance(value, str):
-        return mask_url(value)
+        return redact(value)
     return value

@@ -15,10 +15,13 @@ from pathlib import Path
 
 from . import commands, config
 from .config import Settings
-from .errors import ConfigError, FeatureUnavailable, Dirty, InvalidInput, MigrationError, Refused, StepFailed
+from .dburl import redact
+from .errors import Dirty, InvalidInput, MigrationError, Refused, StepFailed
 from .history import utc_now
 from .model import Event
 from .notify import Notifier
+from .schedule import trigger
+from .schedule import zone as schedule_zone
 from .statusfile import write_atomically
 
 TYPE_CHECKING = False
@@ -109,6 +112,8 @@ class Daemon:
 
     def update(self, **fields: Any) -> None:
         """Change status fields; on any change rewrite the status file, the metrics and systemd's STATUS."""
+        if fields.get("last_error"):  # the one way free text gets into the document, its file and endpoint
+            fields["last_error"] = redact(fields["last_error"])
         with self._doc_lock:
             changed = {k: v for k, v in fields.items() if self.doc.get(k) != v}
             if not changed:
@@ -230,10 +235,10 @@ class Daemon:
         if schedule:
             from apscheduler.schedulers.background import BackgroundScheduler
 
-            self.scheduler = BackgroundScheduler(daemon=True)
+            self.scheduler = BackgroundScheduler(daemon=True, timezone=schedule_zone(self.settings))
             # The job only asks: the worker takes the backup, so it never overlaps a reconcile.
             self.scheduler.add_job(
-                lambda: self.requests.ask(backup=True), cron_trigger(schedule), id="backup", coalesce=True, misfire_grace_time=3600
+                lambda: self.requests.ask(backup=True), trigger(self.settings), id="backup", coalesce=True, misfire_grace_time=3600
             )
             self.scheduler.start()
         self._note_next_backup()
@@ -322,7 +327,7 @@ class Daemon:
         try:
             new = config.load(str(source))
             if new.backup.schedule:
-                cron_trigger(new.backup.schedule)
+                trigger(new)
         except MigrationError as exc:
             problem = _sentence(exc)
             if problem != self.config_problem:
@@ -488,16 +493,6 @@ class Daemon:
         self._note_next_backup()
 
 
-def cron_trigger(expression: str) -> Any:
-    """An APScheduler cron trigger in the host's local time; a bad expression is a config error."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    try:
-        return CronTrigger.from_crontab(expression)
-    except ValueError as exc:
-        raise ConfigError(f"backup.schedule {expression!r} is not a valid cron expression: {exc}") from None
-
-
 def iso_utc(timestamp: float) -> str:
     """A Unix time as ISO 8601 UTC with a ``Z``."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
@@ -517,22 +512,13 @@ def _sentence(exc: MigrationError) -> str:
     return " ".join(text.split())  # one log line, whatever the server's message looked like
 
 
-def _require_extra() -> None:
-    import importlib.util
-
-    missing = [m for m in ("watchdog", "apscheduler", "prometheus_client") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise FeatureUnavailable(f"the daemon needs {', '.join(missing)}: install migrund with its daemon extra, pip install 'migrund[daemon]'")
-
-
 def main(settings: Settings, *, verbose: bool = False) -> int:
     """``migrund daemon``: set up logging and run until stopped."""
     from .logs import configure
 
-    _require_extra()
     configure(settings.log_level, settings.log_format, verbose=verbose)
     if not verbose:  # the scheduler narrates every job it adds and runs; our own lines say what matters
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if settings.backup.schedule:
-        cron_trigger(settings.backup.schedule)
+        trigger(settings)
     return Daemon(settings).run()

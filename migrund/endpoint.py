@@ -5,7 +5,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .errors import ConfigError, OperationFailed
+from .errors import OperationFailed
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -54,12 +54,9 @@ class Metrics:
 
 
 def parse_address(text: str) -> tuple[str, int]:
-    """``host:port`` from ``daemon.http`` (exit 2 when the port is out of range)."""
+    """``host:port`` from ``daemon.http``."""
     host, _, port = text.rpartition(":")
-    number = int(port)
-    if not 0 < number < 65536:
-        raise ConfigError(f"daemon.http: port {number} is out of range")
-    return host, number
+    return host, int(port)  # the config checked its range
 
 
 class Endpoint:

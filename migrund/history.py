@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from functools import lru_cache
 
@@ -56,6 +57,7 @@ class History:
         self.driver = driver
         self.p = driver.placeholder
         self._next_seq: Optional[int] = None
+        self._by: Optional[str] = None
         q = driver.qualify
         self.meta, self.hist, self.rolls, self.dirt, self.repairs = (
             q("migrund_meta"), q("migrund_history"), q("migrund_rollbacks"), q("migrund_dirty"), q("migrund_repairs")
@@ -175,7 +177,7 @@ class History:
             self.driver.execute(
                 f"INSERT INTO {self.dirt} (version, direction, step, started_at, started_by)"
                 f" VALUES ({', '.join([self.p] * 5)})",
-                (version, direction, step, utc_now(), actor()),
+                (version, direction, step, utc_now(), self._marker_by()),
             )
         else:
             self.driver.execute(f"UPDATE {self.dirt} SET step = {self.p} WHERE version = {self.p}", (step, version))
@@ -187,6 +189,21 @@ class History:
             f" VALUES ({', '.join([self.p] * 6)})",
             (marker.version, marker.direction, marker.step, outcome, utc_now(), actor()),
         )
+
+    def _marker_by(self) -> str:
+        # The database session that runs the steps, where the engine has one to name: a
+        # later command must know whether that session still runs a statement. Asked once
+        # per connection.
+        if self._by is None:
+            session = getattr(self.driver, "session_id", lambda: None)()
+            self._by = actor() + (f" session {session}" if session is not None else "")
+        return self._by
+
+    def dirty_session(self) -> Optional[str]:
+        """The database session that wrote the dirty marker, when it was recorded."""
+        rows = self.driver.query(f"SELECT started_by FROM {self.dirt}")
+        match = re.search(r" session ([0-9]+@[0-9]+)$", str(rows[0][0])) if rows else None
+        return match[1] if match else None
 
     def clear_dirty(self) -> None:
         """Remove the dirty marker (inside the caller's transaction)."""

@@ -21,7 +21,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Container, Mapping, Optional
 
-FILE_NAME = re.compile(r"^(?P<date>\d{8})_?(?P<time>\d{6})_(?P<name>[A-Za-z0-9_]+)\.(?P<ext>yaml|yml|py)$")
+# ASCII digits only: \d would also take other scripts' digits, which int() reads as numbers.
+FILE_NAME = re.compile(r"^(?P<date>[0-9]{8})_?(?P<time>[0-9]{6})_(?P<name>[A-Za-z0-9_]+)\.(?P<ext>yaml|yml|py)$")
 _LOOKS_LIKE_MIGRATION = re.compile(r"^\d.*\.(yaml|yml|py)$")
 _IGNORED = re.compile(r"^(\..*|.*~|.*\.swp|.*\.tmp|#.*#)$")
 _READ_SIZE = 1 << 16  # one read for any migration file of usual size
@@ -92,9 +93,19 @@ def scan(folder: Path, judge: Optional[Callable[[str, os.stat_result], None]] = 
         return result
     hook_cache: dict[str, Optional[bytes]] = {}
     names: dict[int, str] = {}
+    root: Optional[str] = None
     for entry in entries:
         name = entry.name
         match = FILE_NAME.match(name)
+        if match is not None and not entry.is_dir():
+            if entry.is_symlink():
+                root = root or os.path.realpath(folder)
+                if not os.path.realpath(entry.path).startswith(root + os.sep):
+                    result.problems.append(f"{display(folder / name)}: is a symbolic link leading outside the migrations folder")
+                    continue
+            if not entry.is_file():  # a FIFO, socket or device would block or never end
+                result.problems.append(f"{display(folder / name)}: is not a regular file; only regular files are read")
+                continue
         if match is None or entry.is_dir():
             if _IGNORED.match(name) or entry.is_dir():
                 continue
@@ -141,7 +152,8 @@ def scan(folder: Path, judge: Optional[Callable[[str, os.stat_result], None]] = 
 def _read(path: str, judge: Optional[Callable[[str, os.stat_result], None]]) -> bytes:
     # os-level calls: half the cost of open() with its buffered reader, for thousands of
     # files; and a status only when strict permissions ask for one.
-    fd = os.open(path, os.O_RDONLY)
+    # O_NONBLOCK: a file swapped for a FIFO after the scan's check cannot hang the open
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         if judge is not None:
             judge(path, os.fstat(fd))
@@ -170,10 +182,9 @@ def _hook_references(data: bytes, text: str) -> tuple[str, ...]:
         for direction in ("up", "down"):
             steps = doc.get(direction)
             for step in steps if isinstance(steps, list) else ():
-                if isinstance(step, dict) and isinstance(step.get("python"), str):
-                    path, _ = hooks.split_reference(step["python"])
-                    if path not in refs:
-                        refs.append(path)
+                split = hooks.split_reference(step["python"]) if isinstance(step, dict) and isinstance(step.get("python"), str) else None
+                if split is not None and split[0] not in refs:  # a malformed one is the schema's to report
+                    refs.append(split[0])
     return tuple(refs)
 
 
@@ -303,7 +314,7 @@ def _steps(raw: list[Mapping[str, Any]], split: list[list[str]]) -> tuple[Step, 
         if "sql" in item:
             steps.append(Step("sql", sql=item["sql"], statements=tuple(statements)))
         else:
-            path, function = hooks.split_reference(item["python"])
+            path, function = hooks.split_reference(item["python"]) or ("", "")  # valid: the schema holds it to FILE.py:FUNCTION
             steps.append(Step("python", path=path, function=function))
     return tuple(steps)
 
@@ -318,7 +329,7 @@ def _check_step(step: Mapping[str, Any], where: list, text: str, folder: Path, d
     reference = step.get("python")
     if reference is None:
         return
-    path, function = hooks.split_reference(reference)
+    path, function = hooks.split_reference(reference) or ("", "")
     line = line_of(text, where + ["python"])
     label = f"{format_path(where + ['python'])}"
     try:

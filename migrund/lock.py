@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 from .drivers.base import never
-from .errors import LockTimeout, Refused
+from .errors import LockTimeout, OperationFailed, Refused
+from .files import read_regular, write_private
 from .paths import hostname
 
 TYPE_CHECKING = False
@@ -30,7 +31,7 @@ class FileLock:
     def holder(self) -> str:
         """Who holds the lock, as its holder wrote it, or ``unknown``."""
         try:
-            text = self.path.read_text(encoding="utf-8").strip()
+            text = read_regular(self.path, limit=4096).decode("utf-8", "replace").strip()
         except OSError:
             text = ""
         return text or "an unknown process"
@@ -55,6 +56,12 @@ class FileLock:
 
     def acquire(self, deadline: float, should_stop: Callable[[], bool] = never) -> None:
         """Take the lock, waiting until ``deadline`` (a ``time.monotonic()`` value) or ``should_stop()``."""
+        try:
+            self._acquire(deadline, should_stop)
+        except OSError as exc:
+            raise OperationFailed(f"cannot use the lock file {self.path} (lock.path): {exc.strerror or exc}") from exc
+
+    def _acquire(self, deadline: float, should_stop: Callable[[], bool]) -> None:
         import filelock
 
         if self.path.is_symlink():
@@ -76,15 +83,13 @@ class FileLock:
                         raise LockTimeout(f"the lock {self.path} is held by {self.holder()}; {why}") from None
         self._lock = lock
         # The lock file is never truncated by contenders, so it can name its holder.
-        with open(self.path, "w", encoding="utf-8") as handle:
-            handle.write(_holder_text() + "\n")
+        write_private(self.path, (_holder_text() + "\n").encode())
 
     def release(self) -> None:
         """Release the lock if held."""
         if self._lock is not None:
             try:
-                with open(self.path, "w", encoding="utf-8"):
-                    pass
+                write_private(self.path, b"")
             except OSError:
                 pass
             self._lock.release()

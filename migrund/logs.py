@@ -6,6 +6,8 @@ import logging
 import sys
 import time
 
+from .dburl import redact, redact_document
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -25,7 +27,18 @@ class JsonLines(logging.Formatter):
         doc.update(getattr(record, "fields", {}))
         if record.exc_info:
             doc["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(doc, default=str)
+        return json.dumps(redact_document(doc), default=str)
+
+
+class TextLines(logging.Formatter):
+    """``migrund: LEVEL: logger: message``, passwords taken out."""
+
+    def __init__(self) -> None:
+        super().__init__("migrund: %(levelname)s: %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as text, redacted."""
+        return redact(super().format(record))
 
 
 def configure(level: str, fmt: str = "text", *, verbose: bool = False) -> None:
@@ -34,7 +47,7 @@ def configure(level: str, fmt: str = "text", *, verbose: bool = False) -> None:
     if fmt == "json":
         handler.setFormatter(JsonLines())
     else:
-        handler.setFormatter(logging.Formatter("migrund: %(levelname)s: %(name)s: %(message)s"))
+        handler.setFormatter(TextLines())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

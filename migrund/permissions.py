@@ -18,12 +18,12 @@ def _applies(settings: Settings) -> bool:
     return settings.safety.strict_permissions and hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def _judge(path: Path) -> None:
+def _judge(path: Path, judge: Callable[[str, os.stat_result], None]) -> None:
     try:
         info = path.stat()  # symlinks are judged by their target
     except OSError:
         return  # a missing path is reported by whoever reads it
-    judge_status(str(path), info)
+    judge(str(path), info)
 
 
 @lru_cache(maxsize=None)
@@ -58,20 +58,37 @@ def _between(root: Path, path: Path) -> Iterable[Path]:
     return folders
 
 
-def check_project(settings: Settings) -> Optional[Callable[[str, os.stat_result], None]]:
-    """Judge the config file and the migrations folder; return the judge for migration files."""
+def check_project(settings: Settings, warn: Optional[Callable[[str], None]] = None) -> Optional[Callable[[str, os.stat_result], None]]:
+    """Judge the config file and the migrations folder; return the judge for migration files.
+
+    With ``warn`` (a command that only reads: it runs no migration code and writes
+    nothing), a problem is a warning, not a refusal: files owned by an unmapped user in a
+    container must not stop ``status``.
+    """
     if not _applies(settings):
         return None
+    judge = judge_status if warn is None else _warning_judge(warn)
     if settings.source is not None:
-        _judge(settings.source)
-    _judge(settings.migrations_dir)
-    return judge_status
+        _judge(settings.source, judge)
+    _judge(settings.migrations_dir, judge)
+    return judge
 
 
-def check_hooks(settings: Settings, found) -> None:
-    """Every referenced hook file and the folders leading to it."""
+def _warning_judge(warn: Callable[[str], None]) -> Callable[[str, os.stat_result], None]:
+    def judge(path: str, info: os.stat_result) -> None:
+        try:
+            judge_status(path, info)
+        except Refused as exc:
+            warn(f"{exc.message} (only read now; commands that run migrations refuse it)")
+
+    return judge
+
+
+def check_hooks(settings: Settings, found, warn: Optional[Callable[[str], None]] = None) -> None:
+    """Every referenced hook file and the folders leading to it (``warn``: see ``check_project``)."""
     if not _applies(settings):
         return
+    judge = judge_status if warn is None else _warning_judge(warn)
     folder = settings.migrations_dir
     seen: set[str] = set()
     for source in found.files.values():
@@ -81,5 +98,5 @@ def check_hooks(settings: Settings, found) -> None:
             seen.add(ref)
             target = folder / ref
             for between in _between(folder, target):
-                _judge(between)
-            _judge(target)
+                _judge(between, judge)
+            _judge(target, judge)

@@ -32,9 +32,10 @@ def current_version(applied: Sequence[Applied]) -> int:
 def parse_version(text: str | int, what: str) -> int:
     """``text`` as a version (0 or 14 digits), else exit 2 naming ``what``."""
     raw = str(text).strip()
-    if raw == "0" or (len(raw) == 14 and raw.isdigit()):
+    # isdigit() alone takes other scripts' digits (int() reads them too): ASCII only
+    if raw == "0" or (len(raw) == 14 and raw.isascii() and raw.isdigit()):
         return int(raw)
-    raise InvalidInput(f"{what} {raw!r} is not a version: use 0 or a 14-digit version")
+    raise InvalidInput(f"{what} {raw!r} is not a version: use 0 or a 14-digit version", kind="invalid_version", key=what)
 
 
 def resolve_target(spec: str, files: Mapping[int, SourceFile], what: str = "target") -> Optional[int]:
@@ -43,7 +44,7 @@ def resolve_target(spec: str, files: Mapping[int, SourceFile], what: str = "targ
         return LATEST
     version = parse_version(spec, what)
     if version != 0 and version not in files:
-        raise InvalidInput(f"{what} {version} names no migration file")
+        raise InvalidInput(f"{what} {version} names no migration file", kind="unknown_version", key=what, version=version)
     return version
 
 
@@ -65,7 +66,8 @@ def _dirty_refusal(dirty: Optional[DirtyMarker]) -> list[MigrationError]:
     return [
         Dirty(
             f"the database is dirty: migration {dirty.version} stopped at {dirty.direction} step {dirty.step};"
-            f" fix it by hand, then run `migrund repair {dirty.version} --applied` or `--rolled-back`"
+            f" fix it by hand, then run `migrund repair {dirty.version} --applied` or `--rolled-back`",
+            version=dirty.version,
         )
     ]
 
@@ -81,7 +83,9 @@ def plan_apply(
     """Pending migrations up to ``target`` in version order, and whether they may run."""
     current = current_version(applied)
     if target is not LATEST and target < current:
-        raise InvalidInput(f"target {target} is below the current version {current}; use `migrund rollback --to {target}`")
+        raise InvalidInput(
+            f"target {target} is below the current version {current}; use `migrund rollback --to {target}`", kind="below_current", version=target
+        )
     done = {a.version for a in applied}
     pending = [v for v in files if v not in done and (target is LATEST or v <= target)]
     steps = tuple(PlannedStep(v, files[v].name, "up") for v in pending)
@@ -91,7 +95,9 @@ def plan_apply(
         decision.refusals.append(
             InvalidInput(
                 f"pending migrations older than the current version {current}: {', '.join(map(str, late))};"
-                " pass --out-of-order or set migrations.out_of_order to apply them"
+                " pass --out-of-order or set migrations.out_of_order to apply them",
+                kind="out_of_order",
+                version=late[0],
             )
         )
     _mismatch(files, applied, on_mismatch, decision, "apply")
@@ -111,7 +117,10 @@ def _mismatch(
         decision.refusals.append(
             Refused(
                 f"applied migrations were modified on disk since they were applied: {listed};"
-                f" {action} refused (safety.on_checksum_mismatch: fail); see `migrund verify`"
+                f" {action} refused (safety.on_checksum_mismatch: fail); see `migrund verify`",
+                kind="checksum_mismatch",
+                key="safety.on_checksum_mismatch",
+                version=modified[0],
             )
         )
 
@@ -122,9 +131,11 @@ def rollback_selection(applied: Sequence[Applied], *, steps: Optional[int], to: 
     if to is not None:
         known = set(files) | {a.version for a in applied} | {0}
         if to not in known:
-            raise InvalidInput(f"rollback target {to} is neither 0, a migration file, nor an applied version")
+            raise InvalidInput(f"rollback target {to} is neither 0, a migration file, nor an applied version", kind="unknown_version", version=to)
+        if not applied:
+            return []  # nothing applied: nothing to do, whatever the target
         if to > current:
-            raise InvalidInput(f"rollback target {to} is above the current version {current}")
+            raise InvalidInput(f"rollback target {to} is above the current version {current}", kind="above_current", version=to)
         return [a for a in reversed(applied) if a.version > to]
     count = 1 if steps is None else steps
     if count < 1:
@@ -145,29 +156,35 @@ def check_rollback(
     decision: Decision,
 ) -> None:
     """Add the safety refusals (exit 4) and warnings for rolling back ``chosen``."""
-    problems = []
+    problems: list[str] = []
+    refused: list[int] = []
+    kinds: set[str] = set()
+
+    def refuse(row: Applied, text: str, kind: str = "refused_rollback") -> None:
+        problems.append(f"{row.version} ({row.name}): {text}")
+        refused.append(row.version)
+        kinds.add(kind)
+
     for row in chosen:
-        label = f"{row.version} ({row.name})"
         if not from_history:
             source = files.get(row.version)
             if source is None:
-                problems.append(f"{label}: its file is gone; use --from-history to run the stored down")
+                refuse(row, "its file is gone; use --from-history to run the stored down")
                 continue
             if source.checksum != row.checksum:
                 if on_mismatch == "warn":
-                    decision.warnings.append(f"{label}: file modified since it was applied; rolling back with the file as it is now")
+                    decision.warnings.append(f"{row.version} ({row.name}): file modified since it was applied; rolling back with the file as it is now")
                 else:
-                    problems.append(f"{label}: file modified since it was applied; use --from-history or restore the file")
+                    refuse(row, "file modified since it was applied; use --from-history or restore the file")
                     continue
         migration = definitions[row.version]
         if migration.down is None:
-            problems.append(f"{label}: has no down steps (irreversible)")
+            refuse(row, "has no down steps (irreversible)")
         elif migration.data_destructive and not allow_destructive:
-            problems.append(
-                f"{label}: is data-destructive; pass --allow-destructive or set safety.allow_destructive_rollback"
-            )
+            refuse(row, "is data-destructive; pass --allow-destructive or set safety.allow_destructive_rollback", "refused_destructive")
     if problems:
-        decision.refusals.append(Refused("rollback refused by a safety rule", details=problems))
+        kind = kinds.pop() if len(kinds) == 1 else "refused_rollback"
+        decision.refusals.append(Refused("rollback refused by a safety rule", details=problems, kind=kind, version=refused[0]))
 
 
 def rollback_plan(applied: Sequence[Applied], chosen: Sequence[Applied]) -> Plan:

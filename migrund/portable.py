@@ -4,7 +4,9 @@ Plain integers, text and NULL stay plain JSON values; everything JSON cannot hol
 is a one-key object: ``{"$bytes": base64}``, ``{"$decimal": "1.10"}``,
 ``{"$datetime" | "$date" | "$time": iso}``, ``{"$timedelta": seconds}``,
 ``{"$float": "inf" | "-inf" | "nan"}``, ``{"$uuid": text}``, ``{"$list": [...]}`` (arrays),
-``{"$json": value}`` (json documents).
+``{"$json": value}`` (json documents), ``{"$text_form": text}`` (a value in its engine's own
+text form, given back to the engine as text: the lossless way for types Python cannot
+hold exactly, such as PostgreSQL's infinite timestamps or intervals of months and days).
 """
 from __future__ import annotations
 
@@ -49,7 +51,17 @@ def encode(value: Any) -> Any:
     return {"$text": str(value)}
 
 
+class EngineText(str):
+    """A value in its engine's own text form: restored by handing the text back to the engine."""
+
+
+def engine_text(text: Any) -> Any:
+    """The encoding of a value the engine gave as text (None stays NULL)."""
+    return None if text is None else {"$text_form": text}
+
+
 _DECODERS = {
+    "$text_form": EngineText,
     "$bytes": lambda v: base64.b64decode(v),
     "$decimal": decimal.Decimal,
     "$datetime": dt.datetime.fromisoformat,

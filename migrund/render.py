@@ -55,14 +55,20 @@ def _run(doc: dict) -> str:
     if doc.get("dry_run"):
         return _plan(doc)
     steps = doc["steps"]
+    error = doc.get("error")
+    dirty = ""
+    if error and error.get("dirty"):  # outside a transaction: say what of the failed migration stayed
+        committed = error["step"] - 1
+        stayed = f"{committed} of its steps committed" if committed else "none of its steps committed"
+        dirty = f"migration {error['version']} failed at step {error['step']} outside a transaction ({stayed}): the database is dirty\n"
     if not steps:
-        done = "nothing done" if "error" in doc else "nothing to do"  # a failure is not "nothing to do"
-        return f"{done}: the database is at {doc['to_version']}"
+        done = "nothing done" if error else "nothing to do"  # a failure is not "nothing to do"
+        return f"{dirty}{done}: the database is at {doc['to_version']}"
     ups = sum(1 for s in steps if s["direction"] == "up")
     downs = len(steps) - ups
     parts = [f"{ups} applied"] if ups else []
     parts += [f"{downs} rolled back"] if downs else []
-    return f"{', '.join(parts)}; the database is at {doc['to_version']}"
+    return f"{dirty}{', '.join(parts)}; the database is at {doc['to_version']}"
 
 
 def _history(rows: list) -> str:

@@ -114,7 +114,10 @@ class Runner:
                 try:
                     self._step(migration, direction, index, step)
                 except StepFailed as exc:
+                    exc.dirty = True  # steps before this one are committed
                     exc.message += (
+                        f"; steps 1-{index - 1} of it were committed" if index > 1 else "; nothing of it was committed"
+                    ) + (
                         f"; the database is now dirty at {migration.version} step {index}:"
                         f" fix it by hand, then run `migrund repair {migration.version} --applied` or `--rolled-back`"
                     )
@@ -163,7 +166,7 @@ class Runner:
         )
         try:
             function = hooks.load_function(migration.body[step.path], step.path, step.function)
-            function(self.driver.dbapi_connection(), ctx)
+            function(hooks.GuardedConnection(self.driver.dbapi_connection(), self.driver.dialect), ctx)
         except Exception as exc:  # a hook may raise anything; it is reported, not propagated raw
             raise StepFailed(
                 f"{_where(migration, direction, index)} failed: {step.path}:{step.function}() raised {type(exc).__name__}: {exc}",

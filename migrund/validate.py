@@ -109,6 +109,8 @@ def schema_problems(name: str, instance: Any, *, text: str | None = None) -> lis
             message = "a step must have exactly one of the keys sql or python"
         elif error.validator == "pattern" and error.schema.get("pattern") == "\\S":
             message = "must not be empty"
+        elif error.validator == "pattern" and "description" in error.schema:
+            message = f"{error.instance!r} {error.schema['description']}"
         problems.append(_problem(parts, message, line_of(text, parts)))
     return problems
 

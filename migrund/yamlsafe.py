@@ -19,7 +19,7 @@ def load_yaml(text: str) -> Any:
 
     if len(text) > MAX_BYTES:
         raise YamlProblem(f"document is larger than {MAX_BYTES // (1024 * 1024)} MiB")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = _strict_loader()
     try:
         documents = list(yaml.load_all(text, Loader=loader))
     except yaml.MarkedYAMLError as exc:
@@ -35,6 +35,42 @@ def load_yaml(text: str) -> Any:
     data = documents[0] if documents else None
     _check_size(data)
     return data
+
+
+_LOADER: Any = None
+
+
+def _strict_loader() -> Any:
+    """The safe loader (C where built), refusing a mapping that holds a key twice."""
+    global _LOADER
+    if _LOADER is None:
+        import yaml
+
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+        class StrictLoader(base):  # type: ignore[misc, valid-type]
+            def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+                # PyYAML lets the last of two equal keys win silently: an edit that
+                # duplicates `up:` would drop steps without a word.
+                seen: dict[Any, int] = {}
+                for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = self.construct_object(key_node, deep=True)
+                    try:
+                        first = seen.get(key)
+                    except TypeError:
+                        continue  # an unhashable key: the base constructor says so
+                    if first is None:
+                        seen[key] = key_node.start_mark.line + 1
+                    else:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"duplicate key {key!r} (first at line {first})", key_node.start_mark
+                        )
+                return super().construct_mapping(node, deep=deep)
+
+        _LOADER = StrictLoader
+    return _LOADER
 
 
 def _check_size(data: Any) -> None:

@@ -71,8 +71,17 @@ class Project:
         self.configure(extra, timeout=timeout)
 
     def configure(self, extra: str = "", *, timeout: float = 5) -> None:
-        """Rewrite the config file with ``extra`` YAML appended."""
-        (self.root / "config" / "migrund.yaml").write_text(CONFIG.format(url=self.url, timeout=timeout, daemon=self.daemon, extra=textwrap.dedent(extra)))
+        """Rewrite the config file with the keys of ``extra`` YAML merged in (a duplicate key is an error)."""
+        import yaml
+
+        base = yaml.safe_load(CONFIG.format(url=self.url, timeout=timeout, daemon=self.daemon, extra=""))
+        added = yaml.safe_load(textwrap.dedent(extra)) or {}
+        for key, value in added.items():
+            if isinstance(value, dict) and isinstance(base.get(key), dict):
+                base[key].update(value)
+            else:
+                base[key] = value
+        (self.root / "config" / "migrund.yaml").write_text(yaml.safe_dump(base, sort_keys=False))
 
     def write(self, name: str, text: str) -> Path:
         """Write a file under migrations/ (dedented)."""

@@ -114,15 +114,41 @@ def run_client(argv: list[str], *, env_extra: dict[str, str], what: str, stdin: 
         raise OperationFailed(
             f"{argv[0]} was not found on PATH: install the database's client programs, or set backup.format: json"
         )
+    die_with_us = _parent_death_signal()
     if stdin is None:
-        proc = subprocess.run(argv, env={**os.environ, **env_extra}, capture_output=True, text=True)
+        proc = subprocess.run(argv, env={**os.environ, **env_extra}, capture_output=True, text=True, preexec_fn=die_with_us)
     else:
         with open(stdin, "rb") as feed:
-            proc = subprocess.run(argv, env={**os.environ, **env_extra}, stdin=feed, capture_output=True)
+            proc = subprocess.run(argv, env={**os.environ, **env_extra}, stdin=feed, capture_output=True, preexec_fn=die_with_us)
         proc.stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
         detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit status {proc.returncode}"
         raise OperationFailed(f"{what} failed: {detail}")
+
+
+def _parent_death_signal() -> Callable[[], None]:
+    """What a client program runs before it starts: it is killed when migrund dies (Linux), kill -9 included.
+
+    Without it a killed ``migrund restore`` leaves psql or mariadb writing into the
+    database on its own, after migrund can no longer say what happened.
+    """
+    import ctypes
+    import os
+    import signal
+
+    parent = os.getpid()
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: no such guard
+        return lambda: None
+    pr_set_pdeathsig = 1
+
+    def arm() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # migrund died before the guard was armed
+            os._exit(1)
+
+    return arm
 
 
 class AdvisoryLock:
@@ -166,9 +192,9 @@ class AdvisoryLocking:
         should_stop: Callable[[], bool] = never,
     ) -> AdvisoryLock:
         """Take the lock, waiting until ``deadline`` or ``should_stop()``; exit 3 naming the holder."""
-        spec = cls.lock_spec(url, schema)  # type: ignore[attr-defined]
         driver = cls.open(url)  # type: ignore[attr-defined]
         try:
+            spec = cls.lock_spec(driver, schema)  # type: ignore[attr-defined]
             waited = False
             while True:
                 row = driver.query(spec.take_sql, spec.params)

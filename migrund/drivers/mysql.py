@@ -2,15 +2,18 @@
 the dirty-state protocol; GET_LOCK on a connection of its own excludes other hosts."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import DatabaseUnavailable, FeatureUnavailable, StatementFailed
-from .base import DatabaseURL
+from ..dburl import DatabaseURL
+from ..files import write_private
+from ..paths import private_workdir
 from .dbapi import AdvisoryLocking, DbApiDriver, LockSpec, run_client
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Optional
+    from typing import Any, Iterator, Optional
 
 
 def _pymysql() -> Any:
@@ -19,6 +22,15 @@ def _pymysql() -> Any:
     except ImportError:
         raise FeatureUnavailable("MySQL and MariaDB need the PyMySQL package: pip install 'migrund[mysql]'") from None
     return pymysql
+
+
+RESTORE_MARKER = "migrund_restoring"
+
+
+def _option_value(value: str) -> str:
+    """``value`` as an option file reads it back: quoted, since ``#`` starts a comment and spaces end a value."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
 
 
 class MySQLDriver(AdvisoryLocking, DbApiDriver):
@@ -83,27 +95,67 @@ class MySQLDriver(AdvisoryLocking, DbApiDriver):
 
     def _run_client(self, programs: tuple[str, str], options: list[str], *, stdin: Optional[Path] = None) -> None:
         """Run mariadb-dump/mysqldump or mariadb/mysql; the password goes in a 0600 option file."""
-        import os
         import shutil
-        import tempfile
 
         url = self.url
         program = programs[0] if shutil.which(programs[0]) else programs[1]
-        fd, option_file = tempfile.mkstemp(prefix="migrund-", suffix=".cnf")  # created 0600
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(f"[client]\npassword={url.password}\n" if url.password else "[client]\n")
+        with private_workdir("client") as folder:  # 0700, removed at exit, swept if migrund is killed
+            option_file = folder / "client.cnf"
+            write_private(option_file, (f"[client]\npassword={_option_value(url.password)}\n" if url.password else "[client]\n").encode())
             argv = [program, f"--defaults-extra-file={option_file}", "--default-character-set=utf8mb4", *options]
             socket_path = url.query.get("unix_socket") or url.query.get("socket")
             argv += [f"--socket={socket_path}"] if socket_path else [f"--host={url.host or 'localhost'}", f"--port={url.port or 3306}"]
             argv += [f"--user={url.user}"] if url.user else []
             run_client(argv + [url.database], env_extra={}, what=f"{program} on {url.masked()}", stdin=stdin)
-        finally:
-            os.unlink(option_file)
 
     def backup_native(self, dest: Path) -> None:
         """``mysqldump --single-transaction`` (or mariadb-dump) into ``dest``."""
         self._run_client(("mariadb-dump", "mysqldump"), ["--single-transaction", "--routines", "--triggers", "--events", f"--result-file={dest}"])
+
+    _BOOT = "SELECT UNIX_TIMESTAMP() - VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'"
+
+    def session_id(self) -> str:
+        """This connection on the server, as ``<connection id>@<server start>`` (ids restart with the server)."""
+        connection, boot = self.query(f"SELECT CONNECTION_ID(), ({self._BOOT})")[0]
+        return f"{int(connection)}@{int(boot)}"
+
+    def session_busy(self, session: str) -> bool:
+        """Whether ``session`` still exists on the server and runs a statement.
+
+        A client killed mid-statement does not stop the server: it finishes the statement
+        on its own, long after the client is gone.
+        """
+        connection, _, boot = session.partition("@")
+        if abs(int(self.query(self._BOOT)[0][0]) - int(boot)) > 2:
+            return False  # the server restarted since: that connection is gone, its id may be another's
+        rows = self.query("SELECT COMMAND FROM information_schema.PROCESSLIST WHERE ID = %s", (int(connection),))
+        return bool(rows) and rows[0][0] != "Sleep"
+
+    def end_session(self, session: str, deadline: float) -> bool:
+        """Kill ``session`` and wait until the server has let it go; False if it outlived ``deadline``."""
+        import time
+
+        connection = int(session.partition("@")[0])
+        try:
+            self.execute(f"KILL CONNECTION {connection}")
+        except StatementFailed:
+            pass  # gone already
+        while self.query("SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = %s", (connection,)):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def verify_native(self, dump: Path) -> None:
+        """The dump must end with the dump program's completion line (a cut-off one does not)."""
+        from ..errors import OperationFailed
+
+        with open(dump, "rb") as handle:
+            handle.seek(0, 2)
+            handle.seek(max(handle.tell() - 512, 0))
+            tail = handle.read()
+        if b"-- Dump completed" not in tail:
+            raise OperationFailed(f"the dump {dump.name} is incomplete (no completion line at its end)")
 
     def restore_native(self, source: Path) -> None:
         """Drop every table, view, routine and event of the database, then load the dump.
@@ -111,12 +163,36 @@ class MySQLDriver(AdvisoryLocking, DbApiDriver):
         MySQL cannot make DDL transactional, so this is not atomic: the before_restore backup
         taken just before is the way back if it fails midway (README, "Restore").
         """
+        with self._restoring(source):
+            self._run_client(("mariadb", "mysql"), [], stdin=source)
+
+    @contextmanager
+    def _restoring(self, source: Optional[Path]) -> Iterator[None]:
+        """Drop everything but a marker saying a restore is under way; drop the marker once the load is whole.
+
+        MySQL cannot make the replacement atomic: if migrund dies in between, the marker
+        stays, and every later command reports the database as an interrupted restore
+        (exit 5) instead of taking a half-loaded database for a clean one.
+        """
+        self.execute(f"CREATE TABLE IF NOT EXISTS `{RESTORE_MARKER}` (source TEXT NOT NULL, started_at VARCHAR(40) NOT NULL)")
+        self.execute(f"DELETE FROM `{RESTORE_MARKER}`")
+        self.execute(f"INSERT INTO `{RESTORE_MARKER}` VALUES (%s, DATE_FORMAT(UTC_TIMESTAMP(), '%%Y-%%m-%%dT%%H:%%i:%%sZ'))",
+                     (str(source or "a JSON backup"),))
         self._drop_everything()
-        self._run_client(("mariadb", "mysql"), [], stdin=source)
+        yield
+        self.execute(f"DROP TABLE `{RESTORE_MARKER}`")
+
+    def interrupted_restore(self) -> Optional[str]:
+        """The backup a restore was loading when it was interrupted, or None."""
+        if not self.table_exists(RESTORE_MARKER):
+            return None
+        rows = self.query(f"SELECT source, started_at FROM `{RESTORE_MARKER}`")
+        return f"{rows[0][0]} (started {rows[0][1]})" if rows else "an unknown backup"
 
     def _drop_everything(self) -> None:
         objects = self.query(
             "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = DATABASE()"
+            " AND table_name <> %s", (RESTORE_MARKER,)
         )
         routines = self.query("SELECT routine_name, routine_type FROM information_schema.routines WHERE routine_schema = DATABASE()")
         events = self.query("SELECT event_name FROM information_schema.events WHERE event_schema = DATABASE()")
@@ -154,7 +230,12 @@ class MySQLDriver(AdvisoryLocking, DbApiDriver):
         """Drop everything, then create the tables and load the rows (not atomic: see restore_native)."""
         from .. import portable
 
-        self._drop_everything()
+        with self._restoring(None):
+            self._load_json(document)
+
+    def _load_json(self, document: dict[str, Any]) -> None:
+        from .. import portable
+
         self.execute("SET FOREIGN_KEY_CHECKS = 0")
         try:
             for statement in document["schema"]:
@@ -184,9 +265,9 @@ class MySQLDriver(AdvisoryLocking, DbApiDriver):
         )
 
     @classmethod
-    def lock_spec(cls, url: DatabaseURL, schema: Optional[str]) -> LockSpec:
-        """``GET_LOCK('migrund:<database>')``."""
-        name = f"migrund:{url.database}"[:64]
+    def lock_spec(cls, driver: DbApiDriver, schema: Optional[str]) -> LockSpec:
+        """``GET_LOCK('migrund:<database>')``, the database as the server names it."""
+        name = f"migrund:{driver.query('SELECT DATABASE()')[0][0]}"[:64]
 
         def holder(driver: DbApiDriver) -> str:
             rows = driver.query(

@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 from ..errors import DatabaseUnavailable, FeatureUnavailable, StatementFailed
-from ..paths import hostname
-from .base import DatabaseURL
+from ..files import write_private
+from ..paths import hostname, private_workdir
+from ..dburl import DatabaseURL
 from .dbapi import AdvisoryLocking, DbApiDriver, LockSpec, run_client
 
 TYPE_CHECKING = False
@@ -67,7 +68,8 @@ class PostgreSQLDriver(AdvisoryLocking, DbApiDriver):
             conn = psycopg.connect(autocommit=True, **{k: v for k, v in params.items() if v is not None})
         except psycopg.Error as exc:
             where = f"{params['host'] or 'the local socket'}:{url.port or 5432}"
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            # libpq's whole message, on one line: its last line alone ("Is the server running...?") loses the reason
+            reason = " ".join(str(exc).split()) or type(exc).__name__
             raise DatabaseUnavailable(
                 f"cannot connect to PostgreSQL at {where}, database {url.database} ({url.masked()}): {reason}"
             ) from exc
@@ -109,6 +111,10 @@ class PostgreSQLDriver(AdvisoryLocking, DbApiDriver):
         argv, env = self._client_args()
         run_client(["pg_dump", "--format=custom", f"--file={dest}", *argv], env_extra=env, what=f"pg_dump of {self.url.masked()}")
 
+    def verify_native(self, archive: Path) -> None:
+        """Read the whole archive back (``pg_restore`` to nowhere): a truncated one fails here."""
+        run_client(["pg_restore", "--file=/dev/null", str(archive)], env_extra={}, what=f"reading back the pg_dump archive {archive.name}")
+
     def restore_native(self, source: Path) -> None:
         """Replace every user schema by the dump, in one transaction (psql --single-transaction).
 
@@ -116,16 +122,15 @@ class PostgreSQLDriver(AdvisoryLocking, DbApiDriver):
         schema and recreating ``public``, so objects made after the backup go too, and a
         failure anywhere leaves the database as it was.
         """
-        import tempfile
-
         schemas = [row[0] for row in self.query(_USER_SCHEMAS)]
         drops = "".join(f"DROP SCHEMA {_quote_ident(s)} CASCADE;\n" for s in schemas)
         prelude = drops + "CREATE SCHEMA public AUTHORIZATION pg_database_owner;\nGRANT USAGE ON SCHEMA public TO PUBLIC;\n"
         argv, env = self._client_args()
-        with tempfile.TemporaryDirectory(prefix="migrund-restore-") as folder:
-            script = Path(folder) / "restore.sql"
-            first = Path(folder) / "prelude.sql"
-            first.write_text(prelude)
+        # The plain-text dump holds the data: a private folder, removed at exit, swept if migrund is killed.
+        with private_workdir("restore") as folder:
+            script = folder / "restore.sql"
+            first = folder / "prelude.sql"
+            write_private(first, prelude.encode())
             run_client(["pg_restore", "--no-owner", "--no-privileges", f"--file={script}", str(source)], env_extra={}, what="pg_restore")
             run_client(["psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1", *argv,
                         f"--file={first}", f"--file={script}"], env_extra=env, what=f"restore of {self.url.masked()}")
@@ -153,9 +158,14 @@ class PostgreSQLDriver(AdvisoryLocking, DbApiDriver):
         return bool(self.query("SELECT to_regclass(%s) IS NOT NULL", (self.qualify(name),))[0][0])
 
     @classmethod
-    def lock_spec(cls, url: DatabaseURL, schema: Optional[str]) -> LockSpec:
-        """pg_try_advisory_lock on a key derived from the database and ``database.schema``."""
-        key = int.from_bytes(hashlib.sha256(f"migrund:{url.database}:{schema or ''}".encode()).digest()[:8], "big", signed=True)
+    def lock_spec(cls, driver: DbApiDriver, schema: Optional[str]) -> LockSpec:
+        """pg_try_advisory_lock on a key derived from where migrund's tables are: the database and schema.
+
+        Both are asked of the server, so two configs naming one place differently (schema
+        ``public`` given or left to the search path) take the same lock.
+        """
+        database, current = driver.query("SELECT current_database(), current_schema()")[0]
+        key = int.from_bytes(hashlib.sha256(f"migrund:{database}:{schema or current or ''}".encode()).digest()[:8], "big", signed=True)
         high, low = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
 
         def holder(driver: DbApiDriver) -> str:
@@ -172,9 +182,12 @@ class PostgreSQLDriver(AdvisoryLocking, DbApiDriver):
 
         return LockSpec(
             "SELECT pg_try_advisory_lock(%s)", "SELECT pg_advisory_unlock(%s)", (key,),
-            f"the PostgreSQL advisory lock of database {url.database}", holder,
+            f"the PostgreSQL advisory lock of database {database}", holder,
         )
 
+
+# Types whose values psycopg gives to Python and takes back unchanged; the rest travel as text.
+_EXACT_IN_PYTHON = frozenset({"integer", "bigint", "smallint", "text", "boolean", "bytea", "uuid"})
 
 _USER_SCHEMAS = "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1"
 
@@ -206,28 +219,34 @@ def _json_dump(driver: PostgreSQLDriver) -> dict[str, Any]:
     ):
         name = f"{_quote_ident(schema)}.{_quote_ident(table)}"
         columns = driver.query(
-            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity"
-            " FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity,"
+            " a.attgenerated FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
             " WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
             (oid,),
         )
         parts = []
-        for column, kind, not_null, default, identity in columns:
+        for column, kind, not_null, default, identity, generated in columns:
             part = f"{_quote_ident(column)} {kind}"
             if identity:
                 part += f" GENERATED {'ALWAYS' if identity == 'a' else 'BY DEFAULT'} AS IDENTITY"
+            elif generated:
+                part += f" GENERATED ALWAYS AS ({default}) STORED"
             elif default is not None:
                 part += f" DEFAULT {default}"
             parts.append(part + (" NOT NULL" if not_null else ""))
         ddl.append(f"CREATE TABLE {name} ({', '.join(parts)})")
-        quoted = ", ".join(_quote_ident(c[0]) for c in columns)
-        rows = driver.query(f"SELECT {quoted} FROM {name}") if columns else []
+        stored = [c for c in columns if not c[5]]  # generated columns are computed again on restore
+        # Values go through PostgreSQL's own text form unless Python holds them exactly:
+        # jsonb null, '1 mon 35 days', 'infinity' and time '24:00' survive only that way.
+        exact = [c[1] in _EXACT_IN_PYTHON for c in stored]
+        selected = ", ".join(_quote_ident(c[0]) + ("" if plain else "::text") for c, plain in zip(stored, exact))
+        rows = driver.query(f"SELECT {selected} FROM {name}") if stored else []
         tables[f"{schema}.{table}"] = {
-            "columns": [c[0] for c in columns],
-            "types": [c[1] for c in columns],
-            "rows": portable.table_rows(rows),
+            "columns": [c[0] for c in stored],
+            "types": [c[1] for c in stored],
+            "rows": [[portable.encode(v) if plain else portable.engine_text(v) for v, plain in zip(row, exact)] for row in rows],
         }
-        for identity_column in (c[0] for c in columns if c[4]):
+        for identity_column in (c[0] for c in stored if c[4]):
             post.append(
                 f"SELECT setval(pg_get_serial_sequence('{name}', '{identity_column}'),"
                 f" COALESCE((SELECT max({_quote_ident(identity_column)}) FROM {name}), 1),"
@@ -273,7 +292,8 @@ def _json_restore(driver: PostgreSQLDriver, document: dict[str, Any]) -> None:
                     with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
                         for row in table["rows"]:
                             values = [portable.decode(v) for v in row]
-                            copy.write_row([Jsonb(v) if j and v is not None else v for v, j in zip(values, json_columns)])
+                            copy.write_row([Jsonb(v) if j and v is not None and not isinstance(v, portable.EngineText) else v
+                                            for v, j in zip(values, json_columns)])
             except driver.error as exc:
                 raise StatementFailed(driver.message(exc), f"COPY {target}") from exc
         for statement in document["schema"][split_at:]:

@@ -6,12 +6,18 @@ import sqlite3
 from pathlib import Path
 
 from ..errors import DatabaseUnavailable, OperationFailed, StatementFailed
-from .base import DatabaseURL
+from ..dburl import DatabaseURL
 from .dbapi import DbApiDriver
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional, Sequence
+
+
+def _restorable_virtual(sql: str) -> bool:
+    """Whether a virtual table's rows, inserted again, rebuild it: FTS3/4/5 holding its own content."""
+    flat = " ".join(sql.lower().split())
+    return any(f"using {m}" in flat for m in ("fts5", "fts4", "fts3")) and "content=" not in flat.replace(" ", "")
 
 
 class SQLiteDriver(DbApiDriver):
@@ -82,19 +88,33 @@ class SQLiteDriver(DbApiDriver):
 
         self.conn.execute("BEGIN")
         try:
-            objects = self.query(
-                "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
-                " ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, rowid"
-            )
+            # Shadow tables belong to their virtual table (FTS5 makes five): CREATE VIRTUAL
+            # TABLE makes them again, and the virtual table's rows fill them.
+            shadows = {row[0] for row in self.query("SELECT name FROM pragma_table_list WHERE type = 'shadow'")}
+            objects = [
+                o for o in self.query(
+                    "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+                    " ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, rowid"
+                )
+                if o[1] not in shadows
+            ]
+            for kind, name, sql in objects:
+                if kind == "table" and sql.lstrip().upper().startswith("CREATE VIRTUAL") and not _restorable_virtual(sql):
+                    raise OperationFailed(
+                        f"the virtual table {name} keeps no content of its own (or is not FTS): a JSON backup could not"
+                        " restore it; use backup.format: native"
+                    )
             names = [name for kind, name, _ in objects if kind == "table"]
             if self.table_exists("sqlite_sequence"):
                 names.append("sqlite_sequence")
             tables = {}
             for name in names:
-                cursor = self.conn.execute(f'SELECT * FROM "{name}"')
-                types = {row[1]: row[2] for row in self.conn.execute(f'PRAGMA table_info("{name}")')}
-                columns = [d[0] for d in cursor.description]
-                tables[name] = {"columns": columns, "types": [types.get(c, "") for c in columns], "rows": portable.table_rows(cursor)}
+                # table_xinfo's hidden: 0 a column, 1 a virtual table's hidden one, 2 and 3 generated
+                info = [row for row in self.conn.execute(f'PRAGMA table_xinfo("{name}")') if row[6] == 0]
+                columns = [row[1] for row in info]
+                selected = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+                cursor = self.conn.execute(f'SELECT {selected} FROM "{name}"')
+                tables[name] = {"columns": columns, "types": [row[2] for row in info], "rows": portable.table_rows(cursor)}
         finally:
             self.conn.execute("COMMIT")
         return {"schema": [sql for _, _, sql in objects], "tables": tables}
@@ -126,6 +146,8 @@ class SQLiteDriver(DbApiDriver):
             for statement in tables:
                 scratch.execute(statement)
             for name, table in document["tables"].items():
+                if name == "sqlite_sequence":  # filled by the inserts above: the saved counters replace those
+                    scratch.execute("DELETE FROM sqlite_sequence")
                 if table["rows"]:
                     marks = ", ".join("?" * len(table["columns"]))
                     columns = ", ".join(f'"{c}"' for c in table["columns"])

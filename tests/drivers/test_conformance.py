@@ -11,7 +11,8 @@ import time
 import pytest
 
 from migrund import sql
-from migrund.drivers.base import driver_class, load_driver, parse_url
+from migrund.dburl import parse_url
+from migrund.drivers.base import driver_class, load_driver
 from migrund.errors import LockTimeout, StatementFailed
 from migrund.history import History
 from migrund.model import DirtyMarker, Migration, Step
@@ -152,7 +153,8 @@ def test_history_round_trip(driver):
 LOCKER = """
 import sys, time
 from pathlib import Path
-from migrund.drivers.base import driver_class, parse_url
+from migrund.dburl import parse_url
+from migrund.drivers.base import driver_class
 url = parse_url(sys.argv[1], Path('.'))
 lock = driver_class(url.dialect).advisory_lock(url, None, time.monotonic() + 10, None)
 print('locked', flush=True)

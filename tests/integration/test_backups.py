@@ -105,7 +105,7 @@ def test_missing_sidecar_and_unknown_version(sqlite_project):
     sidecar.rename(sidecar.with_suffix(".bak"))
     assert project.run("restore", str(path), "--force").code == 4
     gone = project.run("restore", str(path) + ".nope")
-    assert gone.code == 4 and "does not exist" in gone.err
+    assert gone.code == 2 and "does not exist" in gone.err
     meta["schema_version"] = 20990101000000
     sidecar.write_text(json.dumps(meta))
     unknown = project.run("restore", str(path))
@@ -144,9 +144,11 @@ def test_restoring_the_oldest_backup_does_not_prune_it_first(sqlite_project):
     made = [project.run("backup").out.strip() for _ in range(2)]
     restored = project.run("restore", made[0])
     assert restored.code == 0, restored.err
-    assert len(project.run("backups", "--json").json) == 3, "the restored one was spared this once"
+    kept = [b["path"] for b in project.run("backups", "--json").json]
+    assert len(kept) == 2 and str(project.root / made[0]) in kept, "the restored one is spared; the other old one goes"
     assert project.run("backup").code == 0
-    assert len(project.run("backups", "--json").json) == 2, "and pruned by the next backup"
+    kept = [b["path"] for b in project.run("backups", "--json").json]
+    assert len(kept) == 2 and str(project.root / made[0]) not in kept, "and pruned by the next backup"
 
 
 def test_restore_waits_for_the_lock(sqlite_project):
@@ -274,15 +276,16 @@ def test_pruning_spares_the_newest_intact_backup(sqlite_project):
 
     project = sqlite_project
     seeded(project)
+    identity = f"sqlite:{project.db_path}"
     older = project.root / project.run("backup").out.strip()
     newer = project.root / project.run("backup").out.strip()
     with open(newer, "r+b") as handle:
         handle.write(b"junk")
-    backup.prune(project.root / "backups", keep=1)
+    backup.prune(project.root / "backups", 1, identity)
     assert older.exists(), "the only intact backup is never pruned"
     assert newer.exists(), "the newest is within keep"
     good = project.run("backup").out.strip()
-    backup.prune(project.root / "backups", keep=1)
+    backup.prune(project.root / "backups", 1, identity)
     assert not older.exists() and not newer.exists() and (project.root / good).exists()
 
 
@@ -418,7 +421,8 @@ def test_backup_under_a_writer_is_one_point_in_time(project, fmt):
 @pytest.mark.parametrize("fmt", ["native", "json"])
 def test_a_backup_gone_after_its_checks_is_a_clear_error(tmp_path, fmt):
     from migrund import backup
-    from migrund.drivers.base import load_driver, parse_url
+    from migrund.dburl import parse_url
+    from migrund.drivers.base import load_driver
     from migrund.errors import OperationFailed
 
     driver = load_driver(parse_url("sqlite:///app.db", tmp_path), create=True, schema=None)

@@ -62,7 +62,7 @@ def test_bad_migration_file(sqlite_project, name, content, words):
     for command in (["apply"], ["validate"], ["status"], ["plan"], ["reconcile"], ["rollback"]):
         result = project.run(*command, "--json")
         assert result.code == 2, (command, result.err)
-        assert result.out == "", command
+        assert result.json["error"]["exit_code"] == result.code, command
         for word in words:
             assert word in result.err, (command, word, result.err)
     assert project.snapshot() == before

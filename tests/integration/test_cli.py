@@ -66,7 +66,7 @@ def test_apply_to_unknown_version_is_exit_2(project):
     for bad in ("20250101000001", "abc", "123"):
         result = project.run("apply", "--to", bad)
         assert result.code == 2, (bad, result.err)
-        assert bad in result.err and result.out == ""
+        assert bad in result.err and result.out == ""  # no --json: nothing on stdout
     assert project.applied() == []
 
 
@@ -91,7 +91,7 @@ def test_out_of_order_refused_then_allowed(project):
     assert project.run("apply").code == 0
     project.table(20250102000000, "b", "b")
     refused = project.run("apply", "--json")
-    assert refused.code == 2 and "20250102000000" in refused.err and refused.out == ""
+    assert refused.code == 2 and "20250102000000" in refused.err and refused.json["error"]["exit_code"] == refused.code
     assert project.applied() == [20250101000000, 20250103000000]
     plan = project.run("plan", "--json")
     assert plan.code == 2 and plan.json["steps"][0]["version"] == 20250102000000
@@ -108,7 +108,7 @@ def test_atomic_applies_all_or_nothing(project):
     project.write("20250102000000_bad.yaml", "up:\n  - sql: CREATE TABLE b (id INTEGER); INSERT INTO nowhere VALUES (1)\n")
     result = project.run("apply", "--atomic", "--json")
     if project.dialect == "mysql":
-        assert result.code == 2 and "--atomic" in result.err and result.out == ""
+        assert result.code == 2 and "--atomic" in result.err and result.json["error"]["exit_code"] == result.code
         assert not project.db.touched()
         return
     assert result.code == 1
@@ -180,7 +180,7 @@ def test_rollback_refusals_change_nothing_and_take_no_backup(project):
     project.run("apply")
     before = project.snapshot()
     destructive = project.run("rollback", "--json")
-    assert destructive.code == 4 and "20250102000000" in destructive.err and destructive.out == ""
+    assert destructive.code == 4 and "20250102000000" in destructive.err and destructive.json["error"]["exit_code"] == destructive.code
     irreversible = project.run("rollback", "--to", "0", "--allow-destructive")
     assert irreversible.code == 4 and "20250101000000" in irreversible.err
     assert project.snapshot() == before
@@ -315,7 +315,7 @@ def test_check_safety_shapes_and_codes(project):
     project.configure("safety:\n  allow_destructive_rollback: true\n")
     assert project.run("check-safety", "20250102000000").code == 4
     not_applied = project.run("check-safety", "20250109000000", "--json")
-    assert not_applied.code == 2 and not_applied.out == ""
+    assert not_applied.code == 2 and not_applied.json["error"]["exit_code"] == not_applied.code
 
 
 def test_plan_shows_sql_for_the_dialect_and_changes_nothing(project):
@@ -475,7 +475,7 @@ def test_lock_busy_is_exit_3_naming_holder(project):
         assert holder.stdout.readline().strip() == "held"
         started = time.monotonic()
         result = project.run("apply", "--json")
-        assert result.code == 3 and "pid 4242 on test-host" in result.err and result.out == ""
+        assert result.code == 3 and "pid 4242 on test-host" in result.err and result.json["error"]["exit_code"] == result.code
         assert time.monotonic() - started < 10
         assert not project.db.touched()
         faster = project.run("apply", "--lock-timeout", "0")

@@ -436,3 +436,38 @@ def test_a_reload_whose_http_port_is_taken_keeps_the_daemon_running(sqlite_proje
         time.sleep(1)
         assert d.proc.poll() is None and project.applied() == [V + 1], "alive, and at the new target"
     assert d.stop() == 0
+
+
+@pytest.mark.parametrize("tz,zone,at", [
+    ("ACC+7", "", "T03:00:00Z"),  # POSIX rules no zone database knows, as containers set them
+    ("UTC0", "", "T03:00:00Z"),
+    ("EST5EDT", "", "T03:00:00Z"),
+    ("UTC", "  timezone: Asia/Kolkata\n", "T21:30:00Z"),  # 03:00 at UTC+05:30
+])
+def test_schedules_are_read_in_backup_timezone_whatever_tz_says(sqlite_project, daemons, tz, zone, at):
+    project = sqlite_project
+    fast(project, f"backup:\n  dir: ../backups\n  schedule: '0 3 * * *'\n{zone}")
+    project.table(V + 1, "a", "t1")
+    d = daemons(project, env={"TZ": tz})
+    doc = d.wait_state("idle", current_version=V + 1)
+    assert doc["next_backup_at"].endswith(at), doc
+    assert d.stop() == 0
+
+
+@pytest.mark.parametrize("extra,words", [
+    ("backup:\n  schedule: '61 * * * *'\n", ["backup.schedule", "61 * * * *", "not a valid cron expression", "line"]),
+    ("backup:\n  schedule: 'every day'\n", ["backup.schedule", "every day"]),
+    ("backup:\n  schedule: 5\n", ["backup.schedule", "line"]),
+    ("backup:\n  schedule: '0 3 * * *'\n  timezone: Mars/Olympus\n", ["backup.timezone", "Mars/Olympus"]),
+    ("daemon:\n  http: 127.0.0.1:99999\n", ["daemon.http", "99999", "out of range", "line"]),
+    ("daemon:\n  http: 9187\n", ["daemon.http", "line"]),
+])
+def test_validate_checks_every_value_the_daemon_uses(sqlite_project, extra, words):
+    project = sqlite_project
+    project.table(V + 1, "a", "t1")
+    project.configure(extra)
+    for command in ("validate", "daemon"):
+        result = project.run(command, timeout=30)
+        assert result.code == 2, (command, result.err)
+        for word in words:
+            assert word in result.err, (command, word, result.err)

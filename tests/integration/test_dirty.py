@@ -21,7 +21,7 @@ def make_dirty(project: Project) -> None:
     project.write("20250102000000_half.yaml", BROKEN)
     result = project.run("apply", "--json")
     assert result.code == 1
-    assert result.json["error"] == {"version": 20250102000000, "step": 2, "message": result.json["error"]["message"]}
+    assert result.json["error"] == {"version": 20250102000000, "step": 2, "message": result.json["error"]["message"], "dirty": True}
     assert "dirty" in result.err and "repair" in result.err
 
 

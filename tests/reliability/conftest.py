@@ -24,7 +24,7 @@ def tally() -> Counter:
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not TALLY:
         return
-    line = ", ".join(f"{key} {TALLY[key]}" for key in ("trials", "faults", "fuzzed", "losses"))
+    line = ", ".join(f"{key} {TALLY[key]}" for key in ("trials", "faults", "fuzzed", "losses", "orphans", "temp_files", "secrets", "interrupted_restores"))
     terminalreporter.write_line(f"reliability: {line} (MIGRUND_TRIALS={os.environ.get('MIGRUND_TRIALS', '6')})")
     target = os.environ.get("MIGRUND_RELIABILITY_REPORT")
     if target:

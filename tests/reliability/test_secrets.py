@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import gzip
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -18,9 +18,19 @@ def with_password(url: str, password: str) -> str:
     return url.replace(f"{parts.scheme}://{parts.netloc}", f"{parts.scheme}://{user}:{password}@{parts.hostname}:{parts.port}")
 
 
+ODD = "c@nary:Se/cr#et 9931%"  # what breaks masking by pattern: @ : / # space %, percent-encoded in the URL
+FORMS = {
+    "plain": (CANARY, lambda url: with_password(url, CANARY), "***@"),
+    "odd-characters": (ODD, lambda url: with_password(url, quote(ODD, safe="")), "***@"),
+    "query-parameter": (ODD, lambda url: url + "?password=" + quote(ODD, safe=""), "password=***"),
+}
+
+
+@pytest.mark.parametrize("form", list(FORMS))
 @pytest.mark.parametrize("dialect", ["postgresql"])  # trust auth: any password is accepted, so every command runs
-def test_every_command_and_the_daemon_keep_the_password_to_themselves(project, dialect, tally):
-    project.url = with_password(project.url, CANARY)
+def test_every_command_and_the_daemon_keep_the_password_to_themselves(project, dialect, tally, form):
+    secret, spell, masked = FORMS[form]
+    project.url = spell(project.url)
     port = free_port()
     project.daemon = FAST + f"  http: 127.0.0.1:{port}\n"
     project.configure("backup:\n  dir: ../backups\n  format: json\n  compress: true\n")
@@ -56,9 +66,13 @@ def test_every_command_and_the_daemon_keep_the_password_to_themselves(project, d
     shown += [d.log(), "\n".join(d.messages)]
     for table in ("migrund_history", "migrund_rollbacks", "migrund_meta"):
         shown.append(repr(project.db.rows(f"SELECT * FROM {table}")))
+    for path in (project.state_home / "migrund").rglob("*"):  # the state folder: cache, status, work
+        if path.is_file():
+            shown.append(path.read_text(errors="replace"))
     everything = "\n".join(shown)
-    assert CANARY not in everything
-    assert "***@" in everything, "the masked URL is what shows"
+    for spelling in {secret, quote(secret, safe=""), quote(secret)}:
+        assert spelling not in everything, spelling
+    assert masked in everything, "the masked URL is what shows"
     assert "config seen by the hook" in everything, "the hook saw the (masked) config"
 
 

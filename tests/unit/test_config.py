@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from migrund import config
-from migrund.drivers.base import mask_url, parse_url
+from migrund.dburl import mask_url, parse_url
 from migrund.errors import ConfigError
 
 
