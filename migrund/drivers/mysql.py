@@ -219,8 +219,13 @@ class MySQLDriver(AdvisoryLocking, DbApiDriver):
             schema, tables = [], {}
             for name in names:
                 schema.append(self.query(f"SHOW CREATE TABLE `{name}`")[0][1])
+                # generated columns are computed again on restore (the server refuses values for them)
+                stored = [r[0] for r in self.query(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = %s"
+                    " AND extra NOT LIKE '%%GENERATED%%' ORDER BY ordinal_position", (name,)
+                )]
                 with self.conn.cursor() as cursor:
-                    cursor.execute(f"SELECT * FROM `{name}`")
+                    cursor.execute(f"SELECT {', '.join(f'`{c}`' for c in stored)} FROM `{name}`")
                     columns = [d[0] for d in cursor.description]
                     types = [str(d[1]) for d in cursor.description]
                     tables[name] = {"columns": columns, "types": types, "rows": portable.table_rows(cursor.fetchall())}

@@ -699,3 +699,42 @@ def test_a_sidecar_that_cannot_be_written_fails_the_backup_and_changes_nothing(s
     assert _error_document(result)["kind"] == "failed"
     assert not target.exists(), "a backup without its sidecar is taken back"
     assert project.snapshot() == before
+
+
+MY_ODD = """\
+up:
+  - sql: |
+      CREATE TABLE odd (
+        id INTEGER PRIMARY KEY,
+        j JSON, dt DATETIME(6), ts TIMESTAMP(3) NULL, d DATE, t TIME(2), y YEAR, b BIT(10), e ENUM('a', 'b'), s SET('x', 'y'),
+        n DECIMAL(65, 30), f DOUBLE, r FLOAT, bl BLOB, vb VARBINARY(8), tx TEXT,
+        g INTEGER AS (id * 10) STORED, gv INTEGER AS (id + 1) VIRTUAL
+      )
+  - sql: |
+      INSERT INTO odd (id, j, dt, ts, d, t, y, b, e, s, n, f, r, bl, vb, tx) VALUES
+        (1, 'null', '2025-01-02 03:04:05.678901', '2025-06-01 12:00:00.123', '1000-01-01', '838:59:59.99', 2155, b'1010101010',
+         'b', 'x,y', '12345678901234567890123456789012345.123456789012345678901234567890', 1e308, 0.1, x'00FF', x'', 'ünïcødé'),
+        (2, '{"a": [1, null]}', NULL, NULL, '9999-12-31', '-838:59:59', 1901, b'0', NULL, '', '-0.000000000000000000000000000001',
+         -0.0, -1.5, NULL, x'DEADBEEF', '')
+"""
+
+
+def test_mysql_json_backups_round_trip_every_odd_value(tmp_path):
+    from tests import servers
+
+    db = servers.create("mysql", tmp_path / "proj")
+    try:
+        project = Project(tmp_path / "proj", db=db)
+        project.write(f"{V1}_odd.yaml", MY_ODD)
+        assert project.run("apply").code == 0, project.run("apply").err
+        state = lambda: db.rows("SELECT id, JSON_TYPE(j), CAST(j AS CHAR), CAST(dt AS CHAR), CAST(ts AS CHAR), CAST(d AS CHAR),"  # noqa: E731
+                                " CAST(t AS CHAR), y, HEX(b), e, s, CAST(n AS CHAR), f, r, HEX(bl), HEX(vb), tx, g, gv FROM odd ORDER BY id")
+        before = state()
+        path = project.run("backup", "--format", "json")
+        assert path.code == 0, path.err
+        db.execute("DELETE FROM odd")
+        restored = project.run("restore", path.out.strip())
+        assert restored.code == 0, restored.err
+        assert state() == before
+    finally:
+        servers.drop(db)
