@@ -1,6 +1,10 @@
 """The configuration: find, read, expand ``${VAR}``, apply ``MIGRUND_*`` overrides, validate.
 
-This is the only module that reads the environment.
+The settings that come from the environment (``MIGRUND_CONFIG``, ``MIGRUND_DATABASE_URL``,
+``MIGRUND_TARGET``, ``${VAR}``) are read here; ``paths`` reads where the state folder is
+(``STATE_DIRECTORY``, ``XDG_STATE_HOME``). Elsewhere the environment is only passed on
+(client programs) or belongs to the host (``COLUMNS``, systemd's ``NOTIFY_SOCKET``) or
+to the tests (``MIGRUND_CRASH_AT``).
 """
 from __future__ import annotations
 
