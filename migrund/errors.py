@@ -54,9 +54,10 @@ class MigrationError(Exception):
         }
 
     def __str__(self) -> str:
-        if not self.details:
-            return self.message
-        return self.message + "\n" + "\n".join(f"  - {d}" for d in self.details)
+        from .dburl import redact  # here, not at import: errors are below every other module
+
+        text = self.message if not self.details else self.message + "\n" + "\n".join(f"  - {d}" for d in self.details)
+        return redact(text)
 
 
 class OperationFailed(MigrationError):

@@ -69,3 +69,27 @@ def test_mask_url():
 def test_masked_config_for_hooks(tmp_path):
     settings = load_text(tmp_path, "database:\n  url: postgresql://u:topsecret@h/db\n")
     assert "topsecret" not in repr(settings.masked)
+
+
+ODD_PASSWORDS = ["p@ss", "a:b/c#d e", "100%sure", "trailing@"]
+
+
+@pytest.mark.parametrize("password", ODD_PASSWORDS)
+@pytest.mark.parametrize("form", ["userinfo", "query"])
+def test_no_public_object_shows_a_password(tmp_path, password, form):
+    from urllib.parse import quote
+
+    from migrund import DatabaseManager
+    from migrund.dburl import redact
+    from migrund.errors import MigrationError
+
+    encoded = quote(password, safe="")
+    url = f"postgresql://app:{encoded}@db:5432/x" if form == "userinfo" else f"postgresql://app@db:5432/x?password={encoded}"
+    settings = load_text(tmp_path, f"database:\n  url: '{url}'\n")
+    manager = DatabaseManager(settings)
+    shown = [repr(settings), str(settings), repr(settings.url), settings.url.masked(), repr(manager), repr(settings.masked),
+             mask_url(url), redact(f"driver said: could not connect with password {password} ({url})"),
+             str(MigrationError(f"failed for {url}").as_json())]
+    for text in shown:
+        assert password not in text and encoded not in text, text
+    assert "***" in settings.url.masked()
