@@ -188,7 +188,7 @@ class Output:
 
     def document(self, doc: Any) -> None:
         """The JSON document on stdout (passwords taken out of its text)."""
-        from .dburl import redact_document
+        from .redact import redact_document
 
         say(json.dumps(redact_document(doc), indent=2))
 
@@ -260,7 +260,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _redact(text: str) -> str:
-    from .dburl import redact
+    from .redact import redact
 
     return redact(text)
 

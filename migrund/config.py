@@ -13,7 +13,8 @@ import os
 import re
 from pathlib import Path
 
-from .dburl import DatabaseURL, mask_url, parse_url, redact
+from .dburl import DatabaseURL, parse_url
+from .redact import mask_url, redact
 from .errors import ConfigError
 from .files import read_regular
 from . import paths

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import commands, config
 from .config import Settings
-from .dburl import redact
+from .redact import redact
 from .errors import Dirty, InvalidInput, MigrationError, Refused, StepFailed
 from .history import utc_now
 from .model import Event

@@ -1,8 +1,8 @@
-"""Database URLs in one place: parsing, what they name, and keeping their secrets out of every output.
+"""Database URLs in one place: parsing, what they name (``identity``), and their masked form.
 
 Masking works from the parsed URL, not from a pattern over its text: a password may hold
 ``@``, ``:``, ``/``, ``#`` or spaces (percent-encoded) or come as ``?password=``. Every
-password parsed here is also remembered, so ``redact`` can take it out of any message,
+password parsed here is also handed to ``redact``, which takes it out of any message,
 whatever library wrote that message and in whichever spelling.
 """
 from __future__ import annotations
@@ -13,10 +13,11 @@ from types import MappingProxyType
 
 from .errors import ConfigError
 from .record import record
+from .redact import SECRET_KEYS, mask_url, remember_secret
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Mapping, Optional
+    from typing import Mapping, Optional
 
 _SCHEMES = {
     "sqlite": "sqlite",
@@ -25,15 +26,6 @@ _SCHEMES = {
     "mysql": "mysql",
     "mariadb": "mysql",
 }
-_SECRET_KEYS = ("password", "passwd", "pass", "pwd", "passfile", "sslpassword")
-# user:password@ in a URL; the password runs to the last @ before the host (an unencoded @ too)
-_USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^\s/?#]*)@")
-_QUERY_SECRET = re.compile(r"(?P<head>[?&](?:" + "|".join(_SECRET_KEYS) + r")=)[^&\s#'\"]*", re.IGNORECASE)
-# Secrets shorter than this are not searched for in free text: they would mask ordinary words.
-_MIN_SECRET = 4
-_secrets: set[str] = set()
-
-
 @record
 class DatabaseURL:
     """A parsed database URL; ``path`` is set for SQLite, the network parts for servers."""
@@ -60,7 +52,7 @@ class DatabaseURL:
             auth += ":***"
         host = f"[{self.host}]" if ":" in self.host else self.host
         netloc = (auth + "@" if auth else "") + host + (f":{self.port}" if self.port else "")
-        query = {k: ("***" if k.lower() in _SECRET_KEYS else v) for k, v in self.query.items()}
+        query = {k: ("***" if k.lower() in SECRET_KEYS else v) for k, v in self.query.items()}
         return f"{scheme}://{netloc}/{quote(self.database, safe='')}" + (f"?{urlencode(query, safe='*')}" if query else "")
 
     def identity(self) -> str:
@@ -101,7 +93,7 @@ def parse_url(url: str, base_dir: Path) -> DatabaseURL:
         raise ConfigError(f"database.url {mask_url(url)!r} cannot be parsed: {exc}", key="database.url") from None
     query = dict(parse_qsl(parts.query))
     password = unquote(parts.password or "")
-    for secret in [password, parts.password or ""] + [v for k, v in query.items() if k.lower() in _SECRET_KEYS]:
+    for secret in [password, parts.password or ""] + [v for k, v in query.items() if k.lower() in SECRET_KEYS]:
         remember_secret(secret)
     try:
         port = parts.port
@@ -128,42 +120,6 @@ def identity_of(masked: str) -> Optional[str]:
         return parse_url(masked, Path("/")).identity()
     except ConfigError:
         return None
-
-
-def remember_secret(secret: str) -> None:
-    """Have ``redact`` take ``secret`` (and its percent-encoded spelling) out of every message from now on."""
-    from urllib.parse import quote, quote_plus
-
-    for spelling in (secret, quote(secret, safe=""), quote_plus(secret)):
-        if len(spelling) >= _MIN_SECRET:
-            _secrets.add(spelling)
-
-
-def mask_url(text: str) -> str:
-    """Replace the password of every URL in ``text`` (userinfo or a query parameter) by ``***``."""
-    text = _USERINFO.sub(lambda m: m.group("head") + "***@", text)
-    return _QUERY_SECRET.sub(lambda m: m.group("head") + "***", text)
-
-
-def redact(text: str) -> str:
-    """``text`` safe for any output: URL passwords masked, and every password parsed so far replaced."""
-    if "://" in text or "=" in text:
-        text = mask_url(text)
-    for secret in sorted(_secrets, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, "***")
-    return text
-
-
-def redact_document(value: Any) -> Any:
-    """``value`` (JSON-shaped) with ``redact`` applied to every string in it."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: redact_document(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact_document(v) for v in value]
-    return value
 
 
 def _normalise(path: Path) -> str:

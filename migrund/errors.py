@@ -1,6 +1,8 @@
 """The error tree: every failure carries its documented exit code and a stable kind."""
 from __future__ import annotations
 
+from .redact import redact
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -54,8 +56,6 @@ class MigrationError(Exception):
         }
 
     def __str__(self) -> str:
-        from .dburl import redact  # here, not at import: errors are below every other module
-
         text = self.message if not self.details else self.message + "\n" + "\n".join(f"  - {d}" for d in self.details)
         return redact(text)
 

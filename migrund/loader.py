@@ -32,9 +32,12 @@ def _splitter_code() -> bytes:
     try:
         return Path(sql.__file__).read_bytes()
     except OSError:  # no source beside the code (a frozen build): its release stands in
-        from . import __version__
+        from importlib.metadata import PackageNotFoundError, version
 
-        return __version__.encode()
+        try:
+            return version("migrund").encode()
+        except PackageNotFoundError:
+            return b"unknown release"
 
 
 # A cache entry holds a document that passed the schema and the splitter's statements:

@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 
-from .dburl import redact, redact_document
+from .redact import redact, redact_document
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from migrund import config
-from migrund.dburl import mask_url, parse_url
+from migrund.dburl import parse_url
+from migrund.redact import mask_url
 from migrund.errors import ConfigError
 
 
@@ -80,7 +81,7 @@ def test_no_public_object_shows_a_password(tmp_path, password, form):
     from urllib.parse import quote
 
     from migrund import DatabaseManager
-    from migrund.dburl import redact
+    from migrund.redact import redact
     from migrund.errors import MigrationError
 
     encoded = quote(password, safe="")
