@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from pathlib import Path
 
 from . import faults
@@ -16,7 +15,7 @@ from .config import Settings
 from .files import read_regular, replace_private, sweep_stale_temps
 from .errors import FeatureUnavailable, InvalidInput, OperationFailed, Refused
 from .dburl import identity_of
-from .history import utc_now
+from .clock import utc_compact, utc_iso
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,7 +37,7 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
         extension = _EXTENSIONS[settings.dialect]
     else:
         extension = ".json.gz" if settings.backup.compress else ".json"
-    created_at = utc_now()
+    created_at = utc_iso()
     header = {
         "format": fmt,
         "backend": settings.dialect,
@@ -54,7 +53,7 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
             sweep_stale_temps(folder)
         except OSError as exc:
             raise OperationFailed(f"cannot use the backup folder {folder}: {exc.strerror or exc}") from exc
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        stamp = utc_compact()
         stem = settings.url.path.stem if settings.url.path else settings.url.database
         path = folder / f"{stem}-{stamp}-{reason}-v{schema_version}{extension}"
         counter = 1

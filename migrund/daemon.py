@@ -17,7 +17,7 @@ from . import commands, config
 from .config import Settings
 from .redact import redact
 from .errors import Dirty, InvalidInput, MigrationError, Refused, StepFailed
-from .history import utc_now
+from .clock import utc_iso
 from .model import Event
 from .notify import Notifier
 from .schedule import trigger
@@ -246,7 +246,7 @@ class Daemon:
     def _note_next_backup(self) -> None:
         job = self.scheduler.get_job("backup") if self.scheduler is not None else None
         when = job.next_run_time if job is not None else None
-        self.update(next_backup_at=iso_utc(when.timestamp()) if when is not None else None)
+        self.update(next_backup_at=utc_iso(when.timestamp(), millis=False) if when is not None else None)
 
     def _start_watchdog(self) -> Optional[threading.Event]:
         """Send WATCHDOG=1 every half period while the worker is healthy (waiting, or busy with work)."""
@@ -430,7 +430,7 @@ class Daemon:
             )
             if self.metrics is not None:
                 self.metrics.reconcile_failures.labels(state).inc()
-        fields: dict[str, Any] = {"state": state, "last_error": error, "last_reconcile_at": utc_now()}
+        fields: dict[str, Any] = {"state": state, "last_error": error, "last_reconcile_at": utc_iso()}
         if refresh is not None:
             fields.update(self._figures(refresh))
         if self.metrics is not None:
@@ -491,11 +491,6 @@ class Daemon:
                 self.metrics.last_backup.set(time.time())
             self.update(state=before["state"], last_error=before["last_error"])
         self._note_next_backup()
-
-
-def iso_utc(timestamp: float) -> str:
-    """A Unix time as ISO 8601 UTC with a ``Z``."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
 def describe(doc: dict[str, Any]) -> str:

@@ -7,7 +7,6 @@ whatever library wrote that message and in whichever spelling.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from types import MappingProxyType
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from functools import lru_cache
 
+from .clock import utc_iso
 from .errors import InvalidInput
 from .model import Applied, DirtyMarker, Migration
 from .paths import hostname
@@ -24,18 +24,6 @@ if TYPE_CHECKING:
     from .drivers.base import Driver
 
 FORMAT = 1
-
-
-def utc_now() -> str:
-    """The current time as ISO 8601 UTC with a ``Z``, to the millisecond."""
-    second, millisecond = divmod(int(time.time() * 1000), 1000)
-    return f"{_utc_second(second)}.{millisecond:03d}Z"
-
-
-@lru_cache(maxsize=4)
-def _utc_second(second: int) -> str:
-    # Formatting is most of the cost; a run records many rows within one second.
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
 
 @lru_cache(maxsize=None)
@@ -152,7 +140,7 @@ class History:
                 migration.name,
                 migration.description,
                 migration.checksum,
-                utc_now(),
+                utc_iso(),
                 execution_ms,
                 self._next_seq,
                 actor() + (f" via {via}" if via else ""),
@@ -165,7 +153,7 @@ class History:
     def record_rolled_back(self, version: int, name: str, how: str) -> None:
         """Delete the history row of ``version`` and write its rollback row (caller's transaction)."""
         self.driver.execute(f"DELETE FROM {self.hist} WHERE version = {self.p}", (version,))
-        self.driver.execute(self._insert_rollback, (version, name, utc_now(), actor(), how))
+        self.driver.execute(self._insert_rollback, (version, name, utc_iso(), actor(), how))
 
     def set_dirty(self, version: int, direction: str, step: int) -> None:
         """Record that ``step`` of ``version`` is about to run outside a transaction.
@@ -177,7 +165,7 @@ class History:
             self.driver.execute(
                 f"INSERT INTO {self.dirt} (version, direction, step, started_at, started_by)"
                 f" VALUES ({', '.join([self.p] * 5)})",
-                (version, direction, step, utc_now(), self._marker_by()),
+                (version, direction, step, utc_iso(), self._marker_by()),
             )
         else:
             self.driver.execute(f"UPDATE {self.dirt} SET step = {self.p} WHERE version = {self.p}", (step, version))
@@ -187,7 +175,7 @@ class History:
         self.driver.execute(
             f"INSERT INTO {self.repairs} (version, direction, step, outcome, repaired_at, repaired_by)"
             f" VALUES ({', '.join([self.p] * 6)})",
-            (marker.version, marker.direction, marker.step, outcome, utc_now(), actor()),
+            (marker.version, marker.direction, marker.step, outcome, utc_iso(), actor()),
         )
 
     def _marker_by(self) -> str:

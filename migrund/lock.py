@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from .drivers.base import never
+from .clock import utc_iso
 from .errors import LockTimeout, OperationFailed, Refused
 from .files import read_regular, write_private
 from .paths import hostname
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def _holder_text() -> str:
-    return f"pid {os.getpid()} on {hostname()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
+    return f"pid {os.getpid()} on {hostname()} since {utc_iso(millis=False)}"
 
 
 class FileLock:

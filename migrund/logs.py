@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 
+from .clock import utc_iso
 from .redact import redact, redact_document
 
 TYPE_CHECKING = False
@@ -19,7 +19,7 @@ class JsonLines(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         """The record as one line of JSON."""
         doc: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "time": utc_iso(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

@@ -233,8 +233,6 @@ class MySQLDriver(AdvisoryLocking, DbApiDriver):
 
     def restore_json(self, document: dict[str, Any]) -> None:
         """Drop everything, then create the tables and load the rows (not atomic: see restore_native)."""
-        from .. import portable
-
         with self._restoring(None):
             self._load_json(document)
 
