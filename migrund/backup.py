@@ -50,11 +50,10 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
         folder = settings.backup.dir
         try:
             _prepare_folder(folder, warn)
-            sweep_stale_temps(folder)
         except OSError as exc:
             raise OperationFailed(f"cannot use the backup folder {folder}: {exc.strerror or exc}") from exc
         stamp = utc_compact()
-        stem = settings.url.path.stem if settings.url.path else settings.url.database
+        stem = _stem(settings)
         path = folder / f"{stem}-{stamp}-{reason}-v{schema_version}{extension}"
         counter = 1
         while path.exists() or _sidecar(path).exists():
@@ -101,6 +100,41 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
     if output is None and settings.backup.keep:
         prune(settings.backup.dir, settings.backup.keep, settings.url.identity(), spare={path, *([spare] if spare else [])})
     return path
+
+
+def _stem(settings: Settings) -> str:
+    return settings.url.path.stem if settings.url.path else settings.url.database
+
+
+def sweep_leftovers(settings: Settings) -> None:
+    """Remove what killed backups of this database left in ``backup.dir`` (called under the lock).
+
+    Half-written ``.tmp`` files, and backups renamed into place whose sidecar was never
+    written (never listed, never pruned: they would pile up, a whole dump each). A file
+    younger than a minute is left alone: a database sharing the folder may be between
+    its rename and its sidecar right now.
+    """
+    import re
+    import time
+
+    folder = settings.backup.dir
+    sweep_stale_temps(folder)
+    ours = re.compile(
+        re.escape(_stem(settings)) + r"-[0-9]{8}T[0-9]{6}Z-(" + "|".join(REASONS) + r")-v[0-9]+(-[0-9]+)?(\.json|\.json\.gz|"
+        + "|".join(re.escape(e) for e in _EXTENSIONS.values()) + ")"
+    )
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    names = {e.name for e in entries}
+    for entry in entries:
+        if ours.fullmatch(entry.name) and entry.name + ".meta.json" not in names and entry.is_file(follow_symlinks=False):
+            try:
+                if time.time() - entry.stat(follow_symlinks=False).st_mtime > 60:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def _no_death_by_file_size() -> None:

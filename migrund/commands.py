@@ -24,7 +24,6 @@ from .errors import (
     StepFailed,
     ValidationFailed,
 )
-from .files import sweep_stale_temps
 from .history import History
 from .paths import sweep_workdirs
 from .lock import FileLock
@@ -118,8 +117,10 @@ class Project:
             if lock:
                 lock.acquire(deadline, self.should_stop)
                 db_lock = self.database_lock(deadline)
-                # What killed runs left behind: half-written backups, credentials and dumps.
-                sweep_stale_temps(self.settings.backup.dir)
+                # What killed runners left behind: half-written backups, credentials and dumps.
+                from .backup import sweep_leftovers
+
+                sweep_leftovers(self.settings)
                 sweep_workdirs()
             driver = self.connect(write=False)
             history = History(driver) if driver else None

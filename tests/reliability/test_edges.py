@@ -738,3 +738,21 @@ def test_mysql_json_backups_round_trip_every_odd_value(tmp_path):
         assert state() == before
     finally:
         servers.drop(db)
+
+
+def test_backups_a_killed_run_left_without_a_sidecar_are_swept_by_the_next_run(sqlite_project):
+    import time
+
+    project = _applied(sqlite_project)
+    made = project.root / project.run("backup").out.strip()
+    sidecar = made.with_name(made.name + ".meta.json")
+    sidecar.unlink()  # as a kill between the rename and the sidecar leaves it
+    stale = made.with_name(f".{made.name}.999999.tmp")
+    stale.write_bytes(b"half")
+    foreign = made.with_name("notes.txt")
+    foreign.write_text("the operator's own file")
+    old = time.time() - 3600
+    os.utime(made, (old, old))
+    assert project.run("rollback").code == 0  # any command that takes the lock
+    assert not made.exists() and not stale.exists()
+    assert foreign.exists(), "only what matches migrund's own backup names goes"
