@@ -58,6 +58,7 @@ class Project:
         self.settings = settings
         self.read_only = read_only  # a command that runs no migration code and writes nothing
         self.restoring = False  # ``restore`` may act on a database whose last restore was interrupted
+        self._swept = False
         self.before_run = before_run  # called once before the first change (the CLI sets up logging)
         self.on_event = on_event
         self.warn = warn
@@ -117,11 +118,7 @@ class Project:
             if lock:
                 lock.acquire(deadline, self.should_stop)
                 db_lock = self.database_lock(deadline)
-                # What killed runners left behind: half-written backups, credentials and dumps.
-                from .backup import sweep_leftovers
-
-                sweep_leftovers(self.settings)
-                sweep_workdirs()
+            self._sweep()
             driver = self.connect(write=False)
             history = History(driver) if driver else None
             exists = history is not None and history.exists()
@@ -149,6 +146,20 @@ class Project:
                 lock.release()
             if self._scan is not None:
                 self._scan.remember()
+
+    def _sweep(self) -> None:
+        """Once per command that may write: remove what killed runs left (half-written backups, credentials, dumps).
+
+        Safe without the lock: only files of processes that are gone, or backups without
+        a sidecar older than a minute, go.
+        """
+        if self.read_only or self._swept:
+            return
+        self._swept = True
+        from .backup import sweep_leftovers
+
+        sweep_leftovers(self.settings)
+        sweep_workdirs()
 
     def database_lock(self, deadline: float) -> Any:
         """The database's advisory lock (SPEC 5.5), or None for engines without one."""
