@@ -14,7 +14,6 @@ from . import plan as planner
 from .config import Settings
 from .drivers.base import driver_class, load_driver, never
 from .errors import (
-    Dirty,
     InvalidInput,
     LockTimeout,
     MigrationError,
@@ -125,10 +124,7 @@ class Project:
             applied = history.applied() if exists else []
             restoring = getattr(driver, "interrupted_restore", lambda: None)() if driver is not None else None
             if restoring and write and not self.restoring:
-                raise Dirty(
-                    f"a restore of {restoring} was interrupted: the database is partly loaded;"
-                    " run `migrund restore` with that backup again (or another one)", kind="interrupted_restore"
-                )
+                raise planner.restore_refusal(restoring)
             dirty = history.dirty() if exists else None
             if dirty and not write and _lock_busy(self):
                 dirty = None  # a runner holds the lock: a migration in progress, not a dirty database
@@ -473,7 +469,7 @@ def apply(
             out_of_order=out_of_order or project.settings.out_of_order,
             on_mismatch=project.settings.safety.on_checksum_mismatch,
         )
-        planner.with_dirty(decision, state.dirty)
+        planner.with_dirty(decision, state.dirty, state.interrupted_restore)
         migrations = [state.definition(s.version) for s in decision.plan.steps]
         if atomic:
             _check_atomic(state, migrations)
@@ -572,7 +568,7 @@ def rollback(
         to_version = planner.parse_version(to, "--to") if to is not None else None
         chosen = planner.rollback_selection(state.applied, steps=steps, to=to_version, files=state.files)
         decision = planner.Decision(planner.rollback_plan(state.applied, chosen))
-        planner.with_dirty(decision, state.dirty)
+        planner.with_dirty(decision, state.dirty, state.interrupted_restore)
         if decision.refusals:
             raise decision.refusals[0]
         if not chosen:
@@ -612,14 +608,14 @@ def _reconcile_decision(state: State, target_spec: str, *, out_of_order: bool) -
     on_mismatch = settings.safety.on_checksum_mismatch
     if target is planner.LATEST or target >= current:
         decision = planner.plan_apply(state.files, state.applied, target, out_of_order=out_of_order, on_mismatch=on_mismatch)
-        return planner.with_dirty(decision, state.dirty)
+        return planner.with_dirty(decision, state.dirty, state.interrupted_restore)
     chosen = planner.rollback_selection(state.applied, steps=None, to=target, files=state.files)
     remaining = [a for a in state.applied if a not in chosen]
     up = planner.plan_apply(state.files, remaining, target, out_of_order=True, on_mismatch=on_mismatch)
     down_plan = planner.rollback_plan(state.applied, chosen)
     plan = planner.Plan(current, max(up.plan.to_version, down_plan.to_version), down_plan.steps + up.plan.steps)
     decision = planner.Decision(plan, [], up.warnings)
-    planner.with_dirty(decision, state.dirty)
+    planner.with_dirty(decision, state.dirty, state.interrupted_restore)
     if state.dirty is None:
         definitions = _rollback_definitions(state, chosen, False)
         planner.check_rollback(

@@ -195,7 +195,15 @@ def rollback_plan(applied: Sequence[Applied], chosen: Sequence[Applied]) -> Plan
     return Plan(current_version(applied), current_version(remaining), steps)
 
 
-def with_dirty(decision: Decision, dirty: Optional[DirtyMarker]) -> Decision:
-    """Put the dirty refusal first, where SPEC 5.2's order puts it."""
-    decision.refusals[:0] = _dirty_refusal(dirty)
+def with_dirty(decision: Decision, dirty: Optional[DirtyMarker], interrupted_restore: Optional[str] = None) -> Decision:
+    """Put the dirty refusals first (an interrupted restore, then a dirty marker), where the check order puts them."""
+    decision.refusals[:0] = ([restore_refusal(interrupted_restore)] if interrupted_restore else []) + _dirty_refusal(dirty)
     return decision
+
+
+def restore_refusal(source: str) -> Dirty:
+    """Exit 5 for a database whose last restore was interrupted (MySQL: half loaded)."""
+    return Dirty(
+        f"a restore of {source} was interrupted: the database is partly loaded;"
+        " run `migrund restore` with that backup again (or another one)", kind="interrupted_restore"
+    )

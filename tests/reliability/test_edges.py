@@ -756,3 +756,29 @@ def test_backups_a_killed_run_left_without_a_sidecar_are_swept_by_the_next_run(s
     assert project.run("apply").code == 0  # the next command that may write, even with nothing to do
     assert not made.exists() and not stale.exists()
     assert foreign.exists(), "only what matches migrund's own backup names goes"
+
+
+def test_mariadb_an_interrupted_restore_is_never_taken_for_a_clean_database(tmp_path):
+    from tests import servers
+
+    db = servers.create("mysql", tmp_path / "proj")
+    try:
+        project = Project(tmp_path / "proj", db=db)
+        project.write(f"{V1}_good.yaml", GOOD)
+        assert project.run("apply").code == 0
+        saved = project.run("backup", "--output", str(tmp_path / "saved.sql")).out.strip()
+        # What a restore killed between its drop and the end of its load leaves: the marker, a partial database.
+        db.execute("CREATE TABLE migrund_restoring (source TEXT NOT NULL, started_at VARCHAR(40) NOT NULL)")
+        db.execute("INSERT INTO migrund_restoring VALUES ('/backups/x.sql', '2025-01-01T00:00:00Z')")
+        status = project.run("--json", "status")
+        assert status.code == 0 and status.json["interrupted_restore"].startswith("/backups/x.sql")
+        assert project.run("status", "--check").code == 6
+        for command in (["apply"], ["reconcile"], ["plan"], ["rollback"], ["backup"], ["repair", str(V1), "--applied"]):
+            result = project.run(*command)
+            assert result.code == 5 and "restore of /backups/x.sql (started" in result.err and "interrupted" in result.err, (command, result.err)
+        restored = project.run("restore", saved)
+        assert restored.code == 0, restored.err
+        assert project.run("--json", "status").json["interrupted_restore"] is None
+        assert project.run("apply").code == 0 and project.applied() == [V1]
+    finally:
+        servers.drop(db)
