@@ -576,24 +576,29 @@ up:
 """
 
 
-def test_postgresql_json_backups_round_trip_every_odd_value(tmp_path):
+def _json_round_trip(tmp_path, dialect: str, migration: str, query: str) -> None:
+    """Apply ``migration``, take a JSON backup, empty the table, restore: ``query`` reads the same before and after."""
     from tests import servers
 
-    db = servers.create("postgresql", tmp_path / "proj")
+    db = servers.create(dialect, tmp_path / "proj")
     try:
         project = Project(tmp_path / "proj", db=db)
-        project.write(f"{V1}_odd.yaml", PG_ODD)
-        assert project.run("apply").code == 0
-        state = lambda: db.rows("SELECT row_to_json(o)::text, j IS NULL, js IS NULL FROM odd o ORDER BY id")  # noqa: E731
-        before = state()
+        project.write(f"{V1}_odd.yaml", migration)
+        applied = project.run("apply")
+        assert applied.code == 0, applied.err
+        before = db.rows(query)
         path = project.run("backup", "--format", "json")
         assert path.code == 0, path.err
         db.execute("DELETE FROM odd")
         restored = project.run("restore", path.out.strip())
         assert restored.code == 0, restored.err
-        assert state() == before
+        assert db.rows(query) == before
     finally:
         servers.drop(db)
+
+
+def test_postgresql_json_backups_round_trip_every_odd_value(tmp_path):
+    _json_round_trip(tmp_path, "postgresql", PG_ODD, "SELECT row_to_json(o)::text, j IS NULL, js IS NULL FROM odd o ORDER BY id")
 
 
 # -- children ---------------------------------------------------------------------------------------
@@ -720,24 +725,8 @@ up:
 
 
 def test_mysql_json_backups_round_trip_every_odd_value(tmp_path):
-    from tests import servers
-
-    db = servers.create("mysql", tmp_path / "proj")
-    try:
-        project = Project(tmp_path / "proj", db=db)
-        project.write(f"{V1}_odd.yaml", MY_ODD)
-        assert project.run("apply").code == 0, project.run("apply").err
-        state = lambda: db.rows("SELECT id, JSON_TYPE(j), CAST(j AS CHAR), CAST(dt AS CHAR), CAST(ts AS CHAR), CAST(d AS CHAR),"  # noqa: E731
-                                " CAST(t AS CHAR), y, HEX(b), e, s, CAST(n AS CHAR), f, r, HEX(bl), HEX(vb), tx, g, gv FROM odd ORDER BY id")
-        before = state()
-        path = project.run("backup", "--format", "json")
-        assert path.code == 0, path.err
-        db.execute("DELETE FROM odd")
-        restored = project.run("restore", path.out.strip())
-        assert restored.code == 0, restored.err
-        assert state() == before
-    finally:
-        servers.drop(db)
+    _json_round_trip(tmp_path, "mysql", MY_ODD, "SELECT id, JSON_TYPE(j), CAST(j AS CHAR), CAST(dt AS CHAR), CAST(ts AS CHAR),"
+                     " CAST(d AS CHAR), CAST(t AS CHAR), y, HEX(b), e, s, CAST(n AS CHAR), f, r, HEX(bl), HEX(vb), tx, g, gv FROM odd ORDER BY id")
 
 
 def test_backups_a_killed_run_left_without_a_sidecar_are_swept_by_the_next_run(sqlite_project):
