@@ -113,6 +113,7 @@ class Project:
         deadline = time.monotonic() + self._timeout()
         state = None
         db_lock = None
+        driver = None
         try:
             if lock:
                 lock.acquire(deadline, self.should_stop)
@@ -134,8 +135,10 @@ class Project:
             state.interrupted_restore = restoring
             yield state
         finally:
-            if state is not None and state.driver is not None:
-                state.driver.close()
+            # the state's driver (a write may have connected one), or the one a refusal left behind
+            opened = state.driver if state is not None else driver
+            if opened is not None:
+                opened.close()
             if db_lock is not None:
                 db_lock.release()
             if lock:
