@@ -173,4 +173,5 @@ def drop(db: Database) -> None:
     elif db.dialect == "mysql":
         conn = _my(None)
         conn.cursor().execute(f"DROP DATABASE IF EXISTS `{db.name}`")
+        conn.cursor().execute(f"DROP USER IF EXISTS '{db.name[-16:]}'@'%'")  # the crash trials' password user, if made
         conn.close()
