@@ -92,7 +92,7 @@ class TransactionControlRefused(RuntimeError):
 # and RELEASE are left to the hook: they stay inside it.
 _CONTROL = re.compile(
     r"^(commit|end|abort|begin|start\s+transaction|rollback(?!\s+(work\s+|transaction\s+)?to\b)|set\s+(session\s+|global\s+|@@)?autocommit\b"
-    r"|set\s+session\s+characteristics|prepare\s+transaction|xa\s)",
+    r"|set\s+session\s+characteristics|prepare\s+transaction|xa)\b",
     re.IGNORECASE,
 )
 _LEADING_COMMENTS = re.compile(r"^(\s+|--[^\n]*(\n|$)|/\*.*?\*/|#[^\n]*(\n|$))*", re.DOTALL)
