@@ -29,12 +29,12 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
          fmt: Optional[str] = None, warn=lambda message: None, spare: Optional[Path] = None) -> Path:
     """Write one backup and its sidecar; prune ``backup.dir`` (never ``spare``); return the backup's path."""
     fmt = fmt or settings.backup.format
-    if not hasattr(driver, "backup_native" if fmt == "native" else "dump_json"):
+    if f"{fmt}_backup" not in driver.capabilities:
         raise FeatureUnavailable(
             f"{fmt} backups of {settings.dialect} databases are not available in this version of migrund"
         )
     if fmt == "native":
-        extension = _EXTENSIONS[settings.dialect]
+        extension = _EXTENSIONS.get(settings.dialect, ".backup")
     else:
         extension = ".json.gz" if settings.backup.compress else ".json"
     created_at = utc_iso()
@@ -70,9 +70,7 @@ def take(driver: Any, settings: Settings, *, reason: str, schema_version: int, o
             driver.backup_native(tmp)
             # A client program can exit 0 with a short file (seen: pg_dump on a full disk):
             # the archive is read back before it is published.
-            verify = getattr(driver, "verify_native", None)
-            if verify is not None:
-                verify(tmp)
+            driver.verify_native(tmp)
         else:
             from . import portable
 
@@ -277,13 +275,13 @@ def restore_into(driver: Any, path: Path, meta: dict[str, Any]) -> None:
 
 def _restore_into(driver: Any, path: Path, meta: dict[str, Any]) -> None:
     if meta.get("format") == "json":
-        if not hasattr(driver, "restore_json"):
+        if "json_backup" not in driver.capabilities:
             raise FeatureUnavailable(f"restoring JSON backups of {meta.get('backend')} databases is not available yet")
         from . import portable
 
         driver.restore_json(portable.read(path))
     else:
-        if not hasattr(driver, "restore_native"):
+        if "native_backup" not in driver.capabilities:
             raise FeatureUnavailable(f"restoring native backups of {meta.get('backend')} databases is not available yet")
         driver.restore_native(path)
 

@@ -21,7 +21,7 @@ class _Formatter(argparse.HelpFormatter):
             columns = int(os.environ["COLUMNS"])
         except (KeyError, ValueError):
             try:
-                columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+                columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
             except (AttributeError, ValueError, OSError):
                 columns = 80
         super().__init__(prog, width=columns)

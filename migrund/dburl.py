@@ -71,10 +71,11 @@ def parse_url(url: str, base_dir: Path) -> DatabaseURL:
     from urllib.parse import parse_qsl, unquote, urlsplit
 
     scheme, sep, rest = url.partition("://")
-    dialect = _SCHEMES.get(scheme.lower()) if sep else None
+    dialect = (_SCHEMES.get(scheme.lower()) or _registered(scheme.lower())) if sep else None
     if dialect is None:
         raise ConfigError(
-            f"database.url {mask_url(url)!r} has an unknown scheme; use sqlite:///, postgresql:// or mysql://", key="database.url"
+            f"database.url {mask_url(url)!r} has an unknown scheme; use sqlite:///, postgresql:// or mysql://"
+            " (or install the package of another engine)", key="database.url"
         )
     if dialect == "sqlite":
         if not rest.startswith("/") or rest in ("/", "//"):
@@ -111,6 +112,13 @@ def parse_url(url: str, base_dir: Path) -> DatabaseURL:
         database=database,
         query=query,
     )
+
+
+def _registered(scheme: str) -> Optional[str]:
+    """``scheme`` itself when an installed package registers an engine under that name."""
+    from .engines import locate
+
+    return scheme if scheme and locate(scheme) else None
 
 
 def identity_of(masked: str) -> Optional[str]:

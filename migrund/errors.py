@@ -86,6 +86,7 @@ class StepFailed(OperationFailed):
         super().__init__(message, version=version, document=result)
         self.step = step
         self.dirty = False  # set when the migration ran outside a transaction and left the database dirty
+        self.done: list[int] = []  # the versions this run committed before the failure
 
 
 class InvalidInput(MigrationError):

@@ -183,7 +183,7 @@ class History:
         # later command must know whether that session still runs a statement. Asked once
         # per connection.
         if self._by is None:
-            session = getattr(self.driver, "session_id", lambda: None)()
+            session = self.driver.session_id()
             self._by = actor() + (f" session {session}" if session is not None else "")
         return self._by
 

@@ -19,7 +19,7 @@ from .yamlsafe import YamlProblem, load_yaml
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Container, Mapping, Optional
+    from typing import Any, Callable, Container, Literal, Mapping, Optional
 
 # ASCII digits only: \d would also take other scripts' digits, which int() reads as numbers.
 FILE_NAME = re.compile(r"^(?P<date>[0-9]{8})_?(?P<time>[0-9]{6})_(?P<name>[A-Za-z0-9_]+)\.(?P<ext>yaml|yml|py)$")
@@ -138,7 +138,7 @@ def scan(folder: Path, judge: Optional[Callable[[str, os.stat_result], None]] = 
             result.problems.append(f"{display(folder / name)}: is not UTF-8 text")
             continue
         names[version] = name
-        kind = "py" if match["ext"] == "py" else "yaml"
+        kind: Literal["yaml", "py"] = "py" if match["ext"] == "py" else "yaml"
         refs = _hook_references(data, text) if kind == "yaml" else ()
         digest = hashlib.sha256(data)
         body = {name: text}
@@ -332,20 +332,20 @@ def _check_step(step: Mapping[str, Any], where: list, text: str, folder: Path, d
     reference = step.get("python")
     if reference is None:
         return
-    path, function = hooks.split_reference(reference) or ("", "")
+    hook_path, function = hooks.split_reference(reference) or ("", "")
     line = line_of(text, where + ["python"])
     label = f"{format_path(where + ['python'])}"
     try:
-        hook_file = hooks.resolve(folder, path)
+        hook_file = hooks.resolve(folder, hook_path)
         functions = hooks.defined_functions(hook_file.read_text(encoding="utf-8"), str(hook_file))
     except hooks.HookPathError as exc:
         found.append(f"{label}: {exc} (line {line})")
         return
     except (SyntaxError, UnicodeDecodeError, OSError) as exc:
-        found.append(f"{label}: hook file {path} cannot be read as Python: {exc} (line {line})")
+        found.append(f"{label}: hook file {hook_path} cannot be read as Python: {exc} (line {line})")
         return
     if function not in functions:
-        found.append(f"{label}: hook file {path} defines no function {function}() (line {line})")
+        found.append(f"{label}: hook file {hook_path} defines no function {function}() (line {line})")
 
 
 def _define_module(source: SourceFile, text: str, found: list[str]) -> Optional[Migration]:
@@ -362,10 +362,15 @@ def _define_module(source: SourceFile, text: str, found: list[str]) -> Optional[
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions.add(node.name)
             continue
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        value_node: Optional[ast.expr]
+        if isinstance(node, ast.Assign):
+            targets, value_node = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign):
+            targets, value_node = [node.target], node.value
+        else:
+            continue
         for target in targets:
             if isinstance(target, ast.Name) and target.id in _PY_META:
-                value_node = node.value
                 try:
                     value = ast.literal_eval(value_node) if value_node is not None else None
                 except ValueError:
@@ -375,7 +380,7 @@ def _define_module(source: SourceFile, text: str, found: list[str]) -> Optional[
                 if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                     found.append(f"{target.id} (line {node.lineno}) must be a {expected.__name__}")
                     continue
-                if target.id == "DEPENDENCIES" and not all(
+                if isinstance(value, list) and not all(
                     isinstance(d, int) and not isinstance(d, bool) for d in value
                 ):
                     found.append(f"DEPENDENCIES (line {node.lineno}) must be a list of integer versions")

@@ -1,4 +1,4 @@
-"""Pure decisions: targets, drift, and what apply, rollback and reconcile would run.
+"""Pure decisions: targets, drift, and what apply, rollback, reconcile and repair would do.
 
 Nothing here touches a database or a file. Each planner returns a ``Decision``: the plan,
 the refusals that forbid running it (in SPEC 5.2's check order), and warnings.
@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from .errors import Dirty, InvalidInput, MigrationError, Refused
 from .model import Applied, DirtyMarker, Migration, Plan, PlannedStep, SourceFile
+from .record import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Mapping, Optional, Sequence
+    from typing import Callable, Mapping, Optional, Sequence
 
 LATEST = None
 
@@ -145,6 +146,48 @@ def rollback_selection(applied: Sequence[Applied], *, steps: Optional[int], to: 
     return list(reversed(applied))[:count]
 
 
+@record
+class RollbackRisk:
+    """One reason a migration may not be rolled back as asked; ``blocking`` False is a warning."""
+
+    version: int
+    name: str
+    text: str
+    kind: str = "refused_rollback"
+    blocking: bool = True
+
+
+def rollback_risks(
+    row: Applied,
+    source: Optional[SourceFile],
+    migration: Migration,
+    *,
+    from_history: bool,
+    on_mismatch: str,
+    allow_destructive: bool,
+) -> list[RollbackRisk]:
+    """The safety rules for rolling back one applied migration: used by rollback, reconcile, plan and check-safety."""
+    risks = []
+
+    def risk(text: str, kind: str = "refused_rollback", blocking: bool = True) -> None:
+        risks.append(RollbackRisk(row.version, row.name, text, kind, blocking))
+
+    if not from_history:
+        if source is None:
+            risk("its file is gone; use --from-history to run the stored down")
+        elif source.checksum != row.checksum:
+            if on_mismatch == "warn":
+                risk("file modified since it was applied; rolling back with the file as it is now", blocking=False)
+            else:
+                risk("file modified since it was applied; use --from-history or restore the file")
+    if migration.down is None:
+        risk("has no down steps (irreversible)")
+    if migration.data_destructive and not allow_destructive:
+        risk("is data-destructive: rolling it back loses data; pass --allow-destructive or set safety.allow_destructive_rollback",
+             "refused_destructive")
+    return risks
+
+
 def check_rollback(
     chosen: Sequence[Applied],
     definitions: Mapping[int, Migration],
@@ -156,35 +199,24 @@ def check_rollback(
     decision: Decision,
 ) -> None:
     """Add the safety refusals (exit 4) and warnings for rolling back ``chosen``."""
-    problems: list[str] = []
-    refused: list[int] = []
-    kinds: set[str] = set()
-
-    def refuse(row: Applied, text: str, kind: str = "refused_rollback") -> None:
-        problems.append(f"{row.version} ({row.name}): {text}")
-        refused.append(row.version)
-        kinds.add(kind)
-
-    for row in chosen:
-        if not from_history:
-            source = files.get(row.version)
-            if source is None:
-                refuse(row, "its file is gone; use --from-history to run the stored down")
-                continue
-            if source.checksum != row.checksum:
-                if on_mismatch == "warn":
-                    decision.warnings.append(f"{row.version} ({row.name}): file modified since it was applied; rolling back with the file as it is now")
-                else:
-                    refuse(row, "file modified since it was applied; use --from-history or restore the file")
-                    continue
-        migration = definitions[row.version]
-        if migration.down is None:
-            refuse(row, "has no down steps (irreversible)")
-        elif migration.data_destructive and not allow_destructive:
-            refuse(row, "is data-destructive; pass --allow-destructive or set safety.allow_destructive_rollback", "refused_destructive")
-    if problems:
-        kind = kinds.pop() if len(kinds) == 1 else "refused_rollback"
-        decision.refusals.append(Refused("rollback refused by a safety rule", details=problems, kind=kind, version=refused[0]))
+    risks = [
+        risk
+        for row in chosen
+        for risk in rollback_risks(
+            row, files.get(row.version), definitions[row.version],
+            from_history=from_history, on_mismatch=on_mismatch, allow_destructive=allow_destructive,
+        )
+    ]
+    decision.warnings.extend(f"{r.version} ({r.name}): {r.text}" for r in risks if not r.blocking)
+    refused = [r for r in risks if r.blocking]
+    if refused:
+        kinds = {r.kind for r in refused}
+        decision.refusals.append(Refused(
+            "rollback refused by a safety rule",
+            details=[f"{r.version} ({r.name}): {r.text}" for r in refused],
+            kind=kinds.pop() if len(kinds) == 1 else "refused_rollback",
+            version=refused[0].version,
+        ))
 
 
 def rollback_plan(applied: Sequence[Applied], chosen: Sequence[Applied]) -> Plan:
@@ -193,6 +225,73 @@ def rollback_plan(applied: Sequence[Applied], chosen: Sequence[Applied]) -> Plan
     remaining = [a for a in applied if a.version not in gone]
     steps = tuple(PlannedStep(a.version, a.name, "down") for a in chosen)
     return Plan(current_version(applied), current_version(remaining), steps)
+
+
+def plan_reconcile(
+    files: Mapping[int, SourceFile],
+    applied: Sequence[Applied],
+    target: Optional[int],
+    *,
+    dirty: Optional[DirtyMarker],
+    interrupted_restore: Optional[str],
+    out_of_order: bool,
+    on_mismatch: str,
+    allow_destructive: bool,
+    definitions: Callable[[Sequence[Applied]], Mapping[int, Migration]],
+) -> Decision:
+    """Apply or roll back until the database stands at ``target``: the daemon's pass and ``plan``'s answer.
+
+    ``definitions`` reads the migrations a roll-down would run (only asked when there is one
+    to check and the database is not dirty).
+    """
+    current = current_version(applied)
+    if target is LATEST or target >= current:
+        return with_dirty(plan_apply(files, applied, target, out_of_order=out_of_order, on_mismatch=on_mismatch), dirty, interrupted_restore)
+    chosen = rollback_selection(applied, steps=None, to=target, files=files)
+    remaining = [a for a in applied if a not in chosen]
+    up = plan_apply(files, remaining, target, out_of_order=True, on_mismatch=on_mismatch)
+    down = rollback_plan(applied, chosen)
+    decision = Decision(Plan(current, max(up.plan.to_version, down.to_version), down.steps + up.plan.steps), [], up.warnings)
+    with_dirty(decision, dirty, interrupted_restore)
+    if dirty is None:
+        check_rollback(chosen, definitions(chosen), files, allow_destructive=allow_destructive,
+                       from_history=False, on_mismatch=on_mismatch, decision=decision)
+        decision.refusals.extend(up.refusals)
+    return decision
+
+
+def atomic_refusal(dialect: str, transactional_ddl: bool, migrations: Sequence[Migration]) -> Optional[InvalidInput]:
+    """Why ``--atomic`` cannot take ``migrations`` in one transaction, or None."""
+    if not transactional_ddl:
+        return InvalidInput(f"--atomic is not possible on {dialect}: DDL there commits implicitly")
+    outside = [str(m.version) for m in migrations if not m.transaction]
+    if outside:
+        return InvalidInput(f"--atomic cannot include transaction: false migrations: {', '.join(outside)}")
+    return None
+
+
+@record
+class RepairPlan:
+    """What ``repair`` records for the dirty marker: the history row to write, if any, and the outcome."""
+
+    marker: DirtyMarker
+    outcome: str  # "applied" or "rolled_back"
+    record_applied: bool  # an interrupted up marked applied: its history row is written now
+    record_rolled_back: bool  # an interrupted down marked rolled back: its row goes
+
+
+def plan_repair(dirty: Optional[DirtyMarker], version: int, *, applied: bool) -> RepairPlan:
+    """What clearing the dirty state of ``version`` records (exit 2 when it is not the dirty one)."""
+    if dirty is None:
+        raise InvalidInput("the database is not dirty: there is nothing to repair")
+    if dirty.version != version:
+        raise InvalidInput(f"the dirty migration is {dirty.version}, not {version}", version=version)
+    return RepairPlan(
+        dirty,
+        "applied" if applied else "rolled_back",
+        record_applied=dirty.direction == "up" and applied,
+        record_rolled_back=dirty.direction == "down" and not applied,
+    )
 
 
 def with_dirty(decision: Decision, dirty: Optional[DirtyMarker], interrupted_restore: Optional[str] = None) -> Decision:

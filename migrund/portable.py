@@ -21,7 +21,7 @@ from pathlib import Path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Iterable
+    from typing import Any, Callable, Iterable
 
 
 def encode(value: Any) -> Any:
@@ -60,7 +60,7 @@ def engine_text(text: Any) -> Any:
     return None if text is None else {"$text_form": text}
 
 
-_DECODERS = {
+_DECODERS: dict[str, Callable[[Any], Any]] = {
     "$text_form": EngineText,
     "$bytes": lambda v: base64.b64decode(v),
     "$decimal": decimal.Decimal,

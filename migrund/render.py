@@ -3,7 +3,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Callable
 
 
 def _versions(values: list) -> str:
@@ -127,7 +127,7 @@ def _new(path: Any) -> str:
     return display(path)
 
 
-_RENDERERS = {
+_RENDERERS: dict[str, Callable[[Any], str]] = {
     "status": _status,
     "plan": _plan,
     "apply": _run,

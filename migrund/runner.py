@@ -86,7 +86,7 @@ class Runner:
             if atomic:
                 self.driver.rollback()
                 done = []
-            exc.done = done  # type: ignore[attr-defined]
+            exc.done = done
             raise
         return done
 

@@ -171,7 +171,7 @@ def _split_lexed(text: str, dialect: str, simple: bool) -> list[str]:
                 after_end = word == "END"
             prev = word
         else:
-            prev = match.group() if kind in ("semi", "other") else kind
+            prev = match.group() if kind in ("semi", "other") else str(kind)
             after_end = False
         pos = end
     if content:

@@ -1,19 +1,15 @@
-"""The driver protocol and the lazy driver registry.
-
-Driver rules (every driver keeps them): configuration comes only from the URL; a driver
-never reads the environment; it never rewrites user SQL; every DB-API error is wrapped in
-``OperationFailed`` naming the statement that caused it (``raise ... from exc``).
-"""
+"""Finding and connecting a driver, imported only when first needed (the contract is in ``contract``)."""
 from __future__ import annotations
 
 import importlib
-from contextlib import AbstractContextManager
 
 from ..dburl import DatabaseURL
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Mapping, Optional, Protocol, Sequence
+    from typing import Any, Optional
+
+    from .contract import Driver
 
 
 def never() -> bool:
@@ -21,60 +17,16 @@ def never() -> bool:
     return False
 
 
-_DRIVERS = {
-    "sqlite": "migrund.drivers.sqlite:SQLiteDriver",
-    "postgresql": "migrund.drivers.postgresql:PostgreSQLDriver",
-    "mysql": "migrund.drivers.mysql:MySQLDriver",
-}
-
-
-if TYPE_CHECKING:  # a protocol for type checkers; the drivers share ``dbapi.DbApiDriver``
-
-    class Driver(Protocol):
-        """What the rest of migrund needs from a database engine (see ``dbapi.DbApiDriver``)."""
-
-        dialect: str
-        transactional_ddl: bool
-        placeholder: str
-        column_types: Mapping[str, str]
-
-        def begin(self, begin_sql: Optional[str] = None) -> None:
-            """Start a transaction."""
-
-        def commit(self) -> None:
-            """Commit it."""
-
-        def rollback(self) -> None:
-            """Roll back the open transaction, if any."""
-
-        def qualify(self, table: str) -> str:
-            """The name to use for one of migrund's tables."""
-
-        def ensure_namespace(self) -> None:
-            """Create where migrund's tables live, if the engine has such a place."""
-
-        def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-            """Run one statement; wrap failures with the statement."""
-
-        def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-            """Run one statement and return all rows."""
-
-        def transaction(self, begin_sql: Optional[str] = None) -> AbstractContextManager[None]:
-            """Begin (``begin_sql``: a particular isolation); commit on success, roll back on an exception."""
-
-        def table_exists(self, name: str) -> bool:
-            """Whether a table called ``name`` exists where migrund keeps its tables."""
-
-        def dbapi_connection(self) -> Any:
-            """The DB-API connection handed to hooks."""
-
-        def close(self) -> None:
-            """Close the connection."""
-
-
 def driver_class(dialect: str) -> Any:
     """The driver class for ``dialect``, imported only now (its database library later still)."""
-    module_name, _, class_name = _DRIVERS[dialect].partition(":")
+    from ..engines import locate
+
+    where = locate(dialect)
+    if where is None:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"no installed package provides the database engine {dialect!r}", key="database.url")
+    module_name, _, class_name = where.partition(":")
     return getattr(importlib.import_module(module_name), class_name)
 
 

@@ -1,13 +1,11 @@
 """What every DB-API driver shares: statements, transactions and error wrapping."""
 from __future__ import annotations
 
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import LockTimeout, StatementFailed
+from ..errors import StatementFailed
 from ..record import record
-from .base import never
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,6 +25,7 @@ class DbApiDriver:
     begin_sql = "BEGIN"
     column_types: dict[str, str] = {}
     error: Any = Exception
+    capabilities: frozenset[str] = frozenset()  # see ``contract.CAPABILITIES``
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
@@ -94,6 +93,30 @@ class DbApiDriver:
         """The DB-API connection handed to hooks."""
         return self.conn
 
+    @classmethod
+    def advisory_lock(cls, url: Any, schema: Optional[str]) -> Optional[AdvisoryLock]:
+        """The database's advisory lock, not yet taken; None for an engine without one."""
+        return None
+
+    def verify_native(self, archive: Path) -> None:
+        """Read a native backup back before it is published; engines whose own writer checks it keep this."""
+
+    def session_id(self) -> Optional[str]:
+        """This connection's name on the server, where a statement can outlive its client; else None."""
+        return None
+
+    def session_busy(self, session: str) -> bool:
+        """Whether the server session ``session`` still runs a statement."""
+        return False
+
+    def end_session(self, session: str, deadline: float) -> bool:
+        """Stop the server session ``session``; False if it outlived ``deadline``."""
+        return True
+
+    def interrupted_restore(self) -> Optional[str]:
+        """The backup a restore was loading when it was interrupted, for engines whose restores are not atomic."""
+        return None
+
     def close(self) -> None:
         """Close the connection."""
         try:
@@ -119,8 +142,8 @@ def run_client(argv: list[str], *, env_extra: dict[str, str], what: str, stdin: 
         proc = subprocess.run(argv, env={**os.environ, **env_extra}, capture_output=True, text=True, preexec_fn=die_with_us)
     else:
         with open(stdin, "rb") as feed:
-            proc = subprocess.run(argv, env={**os.environ, **env_extra}, stdin=feed, capture_output=True, preexec_fn=die_with_us)
-        proc.stderr = proc.stderr.decode("utf-8", "replace")
+            raw = subprocess.run(argv, env={**os.environ, **env_extra}, stdin=feed, capture_output=True, preexec_fn=die_with_us)
+        proc = subprocess.CompletedProcess(argv, raw.returncode, raw.stdout.decode("utf-8", "replace"), raw.stderr.decode("utf-8", "replace"))
     if proc.returncode != 0:
         detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit status {proc.returncode}"
         raise OperationFailed(f"{what} failed: {detail}")
@@ -152,19 +175,36 @@ def _parent_death_signal() -> Callable[[], None]:
 
 
 class AdvisoryLock:
-    """A database lock held on a connection of its own until released or the process dies."""
+    """A database lock on a connection of its own: tried without waiting, held until released or the process dies.
 
-    def __init__(self, driver: DbApiDriver, release_sql: str, params: Sequence[Any]) -> None:
+    The waiting is ``lock.RunLock``'s, which tries this lock and the lock file in one loop.
+    """
+
+    def __init__(self, driver: DbApiDriver, spec: LockSpec) -> None:
         self.driver = driver
-        self.release_sql = release_sql
-        self.params = params
+        self.spec = spec
+        self.what = spec.what
+        self.held = False
+
+    def try_take(self) -> bool:
+        """Take the lock if it is free; whether it is held now."""
+        if not self.held:
+            row = self.driver.query(self.spec.take_sql, self.spec.params)
+            self.held = bool(row) and row[0][0] in (1, True)
+        return self.held
+
+    def holder(self) -> str:
+        """Who holds the lock, as the server tells it."""
+        return self.spec.holder(self.driver)
 
     def release(self) -> None:
-        """Release the lock and close its connection."""
-        try:
-            self.driver.query(self.release_sql, self.params)
-        except StatementFailed:
-            pass
+        """Release the lock (if held) and close its connection."""
+        if self.held:
+            try:
+                self.driver.query(self.spec.release_sql, self.spec.params)
+            except StatementFailed:
+                pass
+        self.held = False
         self.driver.close()
 
 
@@ -172,7 +212,7 @@ class AdvisoryLock:
 class LockSpec:
     """How one engine takes, releases and explains its advisory lock."""
 
-    take_sql: str  # returns a true first column when taken
+    take_sql: str  # returns a true first column when taken, without waiting
     release_sql: str
     params: Sequence[Any]
     what: str
@@ -180,33 +220,14 @@ class LockSpec:
 
 
 class AdvisoryLocking:
-    """The SPEC 5.5 database lock for drivers that give a ``lock_spec``: polled on a connection of its own."""
+    """The database lock for drivers that give a ``lock_spec``, on a connection of its own."""
 
     @classmethod
-    def advisory_lock(
-        cls,
-        url: Any,
-        schema: Optional[str],
-        deadline: float,
-        on_wait: Optional[Callable[[str], None]],
-        should_stop: Callable[[], bool] = never,
-    ) -> AdvisoryLock:
-        """Take the lock, waiting until ``deadline`` or ``should_stop()``; exit 3 naming the holder."""
+    def advisory_lock(cls, url: Any, schema: Optional[str]) -> AdvisoryLock:
+        """The engine's lock for the database ``url`` names, not yet taken."""
         driver = cls.open(url)  # type: ignore[attr-defined]
         try:
-            spec = cls.lock_spec(driver, schema)  # type: ignore[attr-defined]
-            waited = False
-            while True:
-                row = driver.query(spec.take_sql, spec.params)
-                if row and row[0][0] in (1, True):
-                    return AdvisoryLock(driver, spec.release_sql, spec.params)
-                if not waited and on_wait:
-                    on_wait(f"waiting for {spec.what}, held by {spec.holder(driver)}")
-                waited = True
-                if time.monotonic() >= deadline or should_stop():
-                    why = "stopping" if should_stop() else "gave up waiting"
-                    raise LockTimeout(f"{spec.what} is held by {spec.holder(driver)}; {why}")
-                time.sleep(min(0.1, max(deadline - time.monotonic(), 0.01)))
+            return AdvisoryLock(driver, cls.lock_spec(driver, schema))  # type: ignore[attr-defined]
         except BaseException:
             driver.close()
             raise

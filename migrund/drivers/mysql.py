@@ -37,6 +37,7 @@ class MySQLDriver(AdvisoryLocking, DbApiDriver):
     """A migrund driver over one PyMySQL connection (utf8mb4, autocommit)."""
 
     dialect = "mysql"
+    capabilities = frozenset({"native_backup", "json_backup", "advisory_lock", "server_sessions", "restore_marker"})
     transactional_ddl = False
     placeholder = "%s"
     begin_sql = "START TRANSACTION"
@@ -86,7 +87,7 @@ class MySQLDriver(AdvisoryLocking, DbApiDriver):
 
     @staticmethod
     def _words(exc: BaseException) -> str:
-        args = getattr(exc, "args", ())
+        args: tuple = getattr(exc, "args", ())
         return str(args[1]) if len(args) >= 2 else str(exc)
 
     def message(self, exc: BaseException) -> str:

@@ -34,6 +34,7 @@ class PostgreSQLDriver(AdvisoryLocking, DbApiDriver):
     """A migrund driver over one psycopg connection."""
 
     dialect = "postgresql"
+    capabilities = frozenset({"native_backup", "json_backup", "advisory_lock"})
     transactional_ddl = True
     placeholder = "%s"
     column_types = {

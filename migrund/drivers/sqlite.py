@@ -24,6 +24,7 @@ class SQLiteDriver(DbApiDriver):
     """A migrund driver over one sqlite3 connection."""
 
     dialect = "sqlite"
+    capabilities = frozenset({"native_backup", "json_backup"})
     transactional_ddl = True
     placeholder = "?"
     begin_sql = "BEGIN IMMEDIATE"  # take the write lock now rather than at the first write

@@ -15,6 +15,7 @@ from migrund.dburl import parse_url
 from migrund.drivers.base import driver_class, load_driver
 from migrund.errors import LockTimeout, StatementFailed
 from migrund.history import History
+from migrund.lock import RunLock
 from migrund.model import DirtyMarker, Migration, Step
 from tests import servers
 from tests.helpers import REPO
@@ -156,7 +157,8 @@ from pathlib import Path
 from migrund.dburl import parse_url
 from migrund.drivers.base import driver_class
 url = parse_url(sys.argv[1], Path('.'))
-lock = driver_class(url.dialect).advisory_lock(url, None, time.monotonic() + 10, None)
+lock = driver_class(url.dialect).advisory_lock(url, None)
+assert lock.try_take()
 print('locked', flush=True)
 time.sleep(60)
 """
@@ -167,27 +169,41 @@ def test_advisory_lock_excludes_and_dies_with_its_process(db, tmp_path, dialect)
         pytest.skip("SQLite has no advisory lock; the file lock covers it")
     url = parse_url(db.url, tmp_path)
     cls = driver_class(dialect)
-    first = cls.advisory_lock(url, None, time.monotonic() + 5, None)
+    assert "advisory_lock" in cls.capabilities
+    first = cls.advisory_lock(url, None)
+    assert first.try_take() and first.try_take(), "taking a held lock again is a no-op"
+    second = cls.advisory_lock(url, None)
+    assert not second.try_take()
+    if dialect == "postgresql":
+        assert "migrund pid" in second.holder(), "the holder's application name is shown"
+    # the run lock waits for it in its loop and names the holder
     waits: list[str] = []
+    run_lock = RunLock(tmp_path / "run.lock", lambda: cls.advisory_lock(url, None), waits.append)
     started = time.monotonic()
     with pytest.raises(LockTimeout) as caught:
-        cls.advisory_lock(url, None, time.monotonic() + 0.5, waits.append)
+        run_lock.acquire(time.monotonic() + 0.5)
     assert 0.4 < time.monotonic() - started < 5
-    assert "held by" in str(caught.value) and waits and "held by" in waits[0]
-    if dialect == "postgresql":
-        assert "migrund pid" in str(caught.value), "the holder's application name is shown"
+    assert "held by" in str(caught.value) and waits and "held by" in waits[0] and first.what in waits[0]
+    assert not run_lock.file.is_held_elsewhere() and run_lock.database is None, "a failed wait lets go of the lock file too"
     first.release()
-    cls.advisory_lock(url, None, time.monotonic() + 1, None).release()
+    assert second.try_take()
+    second.release()
     # a holder that dies with kill -9 releases the lock with its connection
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     holder = subprocess.Popen([sys.executable, "-c", LOCKER, db.url], stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(LockTimeout):
-            cls.advisory_lock(url, None, time.monotonic() + 0.3, None)
-        holder.send_signal(signal.SIGKILL)
-        holder.wait()
-        cls.advisory_lock(url, None, time.monotonic() + 10, None).release()
+        probe = cls.advisory_lock(url, None)
+        try:
+            assert not probe.try_take()
+            holder.send_signal(signal.SIGKILL)
+            holder.wait()
+            deadline = time.monotonic() + 10
+            while not probe.try_take() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert probe.held, "the lock went with its holder's connection"
+        finally:
+            probe.release()
     finally:
         holder.kill()
         holder.wait()

@@ -9,9 +9,10 @@ import types
 
 import pytest
 
-from migrund.daemon import Requests, backoff, describe
+from migrund.daemon.policy import backoff, describe
+from migrund.daemon.requests import Requests
 from migrund.logs import JsonLines
-from migrund.notify import Notifier
+from migrund.daemon.notify import Notifier
 
 
 def test_backoff_doubles_from_the_minimum_up_to_the_maximum():
@@ -74,7 +75,7 @@ def test_json_log_lines_carry_the_record_fields():
 
 def test_the_watcher_holds_back_files_open_for_writing(tmp_path):
     pytest.importorskip("watchdog")
-    from migrund.watch import Watcher
+    from migrund.daemon.watch import Watcher
 
     migrations = tmp_path / "migrations"
     migrations.mkdir()

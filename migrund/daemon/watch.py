@@ -32,7 +32,7 @@ class Watcher:
         self._guard = threading.Lock()
         self._observer = Observer()
         self.tracks_writers = type(self._observer).__name__ == "InotifyObserver"
-        handler = _Handler(self._event)
+        handler: Any = _Handler(self._event)  # duck-typed: a subclass would import watchdog.events early
         # A folder that does not exist yet is awaited in its nearest existing parent; once it
         # appears, the daemon starts a new watcher on it (``waiting_for_folder``).
         self.waiting_for_folder = not os.path.isdir(self.migrations_dir)

@@ -5,7 +5,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .errors import OperationFailed
+from ..errors import OperationFailed
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,8 +1,9 @@
-"""The daemon (SPEC 7): triggers only ask for work; one worker does it, one thing at a time.
+"""The service loop: triggers only ask for work; one worker does it, one thing at a time.
 
-File events, the rescan timer, retries, SIGHUP and the backup schedule set flags on a
-``Requests`` object. The worker (the main thread) waits on it and runs reconciles and
-backups through the same command functions as the CLI, so nothing ever overlaps.
+File events (``watch``), the rescan timer, retries, SIGHUP and the backup schedule set
+flags on ``Requests``. The worker (the main thread) waits on it and runs reconciles and
+backups through the same command functions as the CLI, so nothing ever overlaps; what
+an outcome means is ``policy``'s to say, and ``StatusDocument`` tells the world.
 """
 from __future__ import annotations
 
@@ -13,64 +14,23 @@ import threading
 import time
 from pathlib import Path
 
-from . import commands, config
-from .config import Settings
-from .redact import redact
-from .errors import Dirty, InvalidInput, MigrationError, Refused, StepFailed
-from .clock import utc_iso
-from .model import Event
+from .. import commands, config
+from ..clock import utc_iso
+from ..config import Settings
+from ..errors import MigrationError, StepFailed
+from ..model import Event
+from ..schedule import trigger
+from ..schedule import zone as schedule_zone
 from .notify import Notifier
-from .schedule import trigger
-from .schedule import zone as schedule_zone
-from .statusfile import write_atomically
+from .policy import Failed, backoff, describe, next_delay, outcome, sentence, still_failed
+from .requests import Requests
+from .status import StatusDocument
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Iterable, Optional
+    from typing import Any, Optional
 
 log = logging.getLogger("migrund.daemon")
-
-
-def backoff(failures: int, low: float, high: float) -> float:
-    """Seconds to wait after ``failures`` consecutive failures: doubling from ``low``, capped at ``high``."""
-    return min(high, low * 2 ** max(failures - 1, 0))
-
-
-class Requests:
-    """What the triggers ask of the worker; a signal handler may call these too (hence the RLock)."""
-
-    def __init__(self) -> None:
-        self.cond = threading.Condition(threading.RLock())
-        self.reconcile_at: Optional[float] = None  # time.monotonic() when a reconcile is due
-        self.reasons: set[str] = set()  # who asked, for the log
-        self.timer = "rescan"  # the reason when only the timer asked
-        self.reload = False
-        self.backup = False
-        self.stop = False
-
-    def reconcile(self, reason: str, *, delay: float = 0.0, debounce: bool = False) -> None:
-        """Ask for a reconcile in ``delay`` seconds; ``debounce`` pushes a pending one back to it."""
-        with self.cond:
-            due = time.monotonic() + delay
-            if debounce or self.reconcile_at is None or due < self.reconcile_at:
-                self.reconcile_at = due
-            self.reasons.add(reason)
-            self.cond.notify_all()
-
-    def schedule(self, reason: str, delay: float) -> None:
-        """The rescan or retry timer: a reconcile in ``delay`` seconds unless one is already asked for."""
-        with self.cond:
-            if self.reconcile_at is None:
-                self.reconcile_at = time.monotonic() + delay
-                self.timer = reason
-
-    def ask(self, *, reload: bool = False, backup: bool = False, stop: bool = False) -> None:
-        """Ask for a config reload, a backup or a stop."""
-        with self.cond:
-            self.reload |= reload
-            self.backup |= backup
-            self.stop |= stop
-            self.cond.notify_all()
 
 
 class Daemon:
@@ -81,63 +41,27 @@ class Daemon:
         self.requests = Requests()
         self.notifier = Notifier()
         self.config_problem: Optional[str] = None
-        self.failed: Optional[tuple[int, str, Settings]] = None  # (version, its checksum, settings) of a failed migration
+        self.failed: Optional[Failed] = None
         self.failures = 0  # consecutive failed attempts, for the retry backoff
         self.busy = False
         self.beat = time.monotonic()
         self.applied: set[int] = set()
-        self._doc_lock = threading.Lock()
-        self.doc: dict[str, Any] = {
-            "state": "starting",
-            "current_version": 0,
-            "target_version": 0,
-            "pending": [],
-            "last_reconcile_at": None,
-            "last_error": None,
-            "next_backup_at": None,
-            "pid": os.getpid(),
-            "database": settings.url.masked(),
-        }
+        self.status = StatusDocument(
+            settings.url.masked(), lambda: self.settings.daemon.status_file, lambda line: self.notifier.send(STATUS=line)
+        )
+        self.snapshot = self.status.snapshot
+        self.update = self.status.update
         self.metrics: Any = None
         self.endpoint: Any = None
         self.watcher: Any = None
         self.scheduler: Any = None
-
-    # -- the status document ---------------------------------------------------------------
-
-    def snapshot(self) -> dict[str, Any]:
-        """A copy of the status document (any thread)."""
-        with self._doc_lock:
-            return dict(self.doc, pending=list(self.doc["pending"]))
-
-    def update(self, **fields: Any) -> None:
-        """Change status fields; on any change rewrite the status file, the metrics and systemd's STATUS."""
-        if fields.get("last_error"):  # the one way free text gets into the document, its file and endpoint
-            fields["last_error"] = redact(fields["last_error"])
-        with self._doc_lock:
-            changed = {k: v for k, v in fields.items() if self.doc.get(k) != v}
-            if not changed:
-                return
-            self.doc.update(changed)
-            doc = dict(self.doc, pending=list(self.doc["pending"]))
-        self._publish(doc, changed)
-
-    def _publish(self, doc: dict[str, Any], changed: Iterable[str]) -> None:
-        try:
-            write_atomically(self.settings.daemon.status_file, doc)
-        except OSError as exc:
-            log.error("cannot write the status file %s: %s", self.settings.daemon.status_file, exc.strerror or exc)
-        if self.metrics is not None:
-            self.metrics.observe(doc)
-        if {"state", "current_version", "target_version", "last_error"}.intersection(changed):
-            self.notifier.send(STATUS=describe(doc))
 
     # -- start and stop --------------------------------------------------------------------
 
     def run(self) -> int:
         """Serve until SIGTERM or SIGINT; returns the exit code (0)."""
         self._install_signals()
-        self._publish(self.snapshot(), {"state"})
+        self.status.publish(self.snapshot(), {"state"})
         self._start_components(None)
         self.update(**self._figures(self._project()))  # where the database stands before any work
         log.info(
@@ -195,7 +119,7 @@ class Daemon:
             from .endpoint import Endpoint, Metrics
 
             if self.metrics is None:
-                self.metrics = Metrics()
+                self.metrics = self.status.metrics = Metrics()
                 self.metrics.observe(self.snapshot())
             if self.endpoint is not None:
                 self.endpoint.stop()
@@ -266,25 +190,15 @@ class Daemon:
     # -- the worker ------------------------------------------------------------------------
 
     def _wait(self) -> bool:
-        """Wait until something is due; False once a stop is asked."""
-        r = self.requests
-        limit = (self.notifier.watchdog_seconds or 60.0) / 4
-        with r.cond:
-            while True:
-                self.beat = time.monotonic()
-                if r.stop:
-                    return False
-                if r.backup or r.reload or (r.reconcile_at is not None and r.reconcile_at <= self.beat):
-                    return True
-                timeout = limit if r.reconcile_at is None else min(limit, r.reconcile_at - self.beat)
-                r.cond.wait(max(timeout, 0.0))
+        """Wait until something is due, beating for the watchdog; False once a stop is asked."""
+        return self.requests.wait((self.notifier.watchdog_seconds or 60.0) / 4, self._beat)
+
+    def _beat(self) -> None:
+        self.beat = time.monotonic()
 
     def _serve_one(self) -> None:
         r = self.requests
-        with r.cond:
-            backup, reload = r.backup, r.reload
-            r.backup = r.reload = False
-            due = r.reconcile_at is not None and r.reconcile_at <= time.monotonic()
+        backup, reload, due = r.take()
         if reload:
             self._load_config(reload=True)
         if backup:
@@ -295,14 +209,11 @@ class Daemon:
                 log.debug("waiting for %s to be closed by its writer", ", ".join(writing))
                 r.reconcile("file change", delay=self.settings.daemon.debounce_seconds)
                 return
-            with r.cond:
-                reasons = sorted(r.reasons) or [r.timer]
-                r.reasons.clear()
-                r.reconcile_at = None
+            reasons = r.take_reasons()
             if self.watcher is not None and self.watcher.waiting_for_folder and self.settings.migrations_dir.is_dir():
                 self._start_watcher()  # the folder has appeared: watch inside it before reading it
             self._busy(lambda: self.reconcile(", ".join(reasons), forced=reload))
-            r.schedule("retry" if self._retrying() else "rescan", self._next_delay())
+            r.schedule(*next_delay(self.failures, self.failed, self.settings.daemon))
 
     def _busy(self, work: Any) -> None:
         self.busy = True
@@ -311,13 +222,6 @@ class Daemon:
         finally:
             self.busy = False
             self.beat = time.monotonic()
-
-    def _retrying(self) -> bool:
-        return self.failed is None and self.failures > 0
-
-    def _next_delay(self) -> float:
-        d = self.settings.daemon
-        return backoff(self.failures, d.retry_min_seconds, d.retry_max_seconds) if self._retrying() else d.rescan_seconds
 
     def _load_config(self, *, reload: bool) -> bool:
         """Read the config again; a broken one is rejected and the old one kept (returns False)."""
@@ -329,7 +233,7 @@ class Daemon:
             if new.backup.schedule:
                 trigger(new)
         except MigrationError as exc:
-            problem = _sentence(exc)
+            problem = sentence(exc)
             if problem != self.config_problem:
                 log.error("the config is invalid, keeping the one loaded before: %s", problem)
             self.config_problem = problem
@@ -341,7 +245,7 @@ class Daemon:
             try:
                 self._start_components(old)
             except MigrationError as exc:  # e.g. the new daemon.http port is taken: keep serving without it
-                log.error("%s", _sentence(exc))
+                log.error("%s", sentence(exc))
         elif reload:
             log.info("config reloaded from %s: unchanged", source)
         return True
@@ -362,33 +266,13 @@ class Daemon:
             return
         project = self._project()
         try:
-            found = project.scan()
-            if self.failed is not None and not forced:
-                version, checksum, settings = self.failed
-                source = found.files.get(version)
-                if settings == self.settings and source is not None and source.checksum == checksum:
-                    self._finish("error", self.doc["last_error"], started, refresh=project)
-                    return
+            if not forced and still_failed(self.failed, self.settings, project.scan().files):
+                self._finish("error", self.snapshot()["last_error"], started, refresh=project)
+                return
             self.failed = None
             result = commands.reconcile(project)
-        except StepFailed as exc:
-            if exc.step == 0:  # the automatic backup before it failed: worth retrying, like the database
-                self._retry_later(exc, started, project)
-                return
-            source = project.scan().files.get(exc.version)
-            self.failed = (exc.version, source.checksum if source else "", self.settings)
-            self._finish("error", f"{_sentence(exc)}; not retried until its file or the config changes, or SIGHUP", started, refresh=project)
-            return
-        except (InvalidInput, Refused, Dirty) as exc:
-            self._finish("blocked", _sentence(exc), started, refresh=project)
-            return
-        except MigrationError as exc:  # the database, the lock, a backup: retried with backoff
-            self._retry_later(exc, started, project)
-            return
-        except Exception as exc:  # a bug must not kill the service: log it whole, retry later
-            log.exception("internal error during a reconcile")
-            self.failures += 1
-            self._finish("error", f"internal error: {type(exc).__name__}: {exc}", started)
+        except Exception as exc:  # a bug too must not kill the service
+            self._failed(exc, started, project)
             return
         self.failures = 0
         steps = result["steps"]
@@ -412,12 +296,25 @@ class Daemon:
             )
         self._finish("idle", None, started, refresh=project, ok=not self.requests.stop)
 
-    def _retry_later(self, exc: MigrationError, started: float, project: commands.Project) -> None:
-        if self.requests.stop:
+    def _failed(self, exc: Exception, started: float, project: commands.Project) -> None:
+        """Record what a failed reconcile means (``policy.outcome``): blocked, failed for good, or retried."""
+        verdict = outcome(exc)
+        if not isinstance(exc, MigrationError):
+            log.exception("internal error during a reconcile")
+            self.failures += 1
+            self._finish("error", f"internal error: {type(exc).__name__}: {exc}", started)
             return
-        self.failures += 1
-        wait = backoff(self.failures, self.settings.daemon.retry_min_seconds, self.settings.daemon.retry_max_seconds)
-        self._finish("error", f"{_sentence(exc)}; retrying in {wait:g} s", started, refresh=project)
+        if verdict.remember_failure:
+            assert isinstance(exc, StepFailed) and exc.version is not None
+            source = project.scan().files.get(exc.version)
+            self.failed = Failed(exc.version, source.checksum if source else "", self.settings)
+            self._finish("error", f"{sentence(exc)}; not retried until its file or the config changes, or SIGHUP", started, refresh=project)
+        elif not verdict.retry:
+            self._finish(verdict.state, sentence(exc), started, refresh=project)
+        elif not self.requests.stop:
+            self.failures += 1
+            wait = backoff(self.failures, self.settings.daemon.retry_min_seconds, self.settings.daemon.retry_max_seconds)
+            self._finish("error", f"{sentence(exc)}; retrying in {wait:g} s", started, refresh=project)
 
     def _finish(self, state: str, error: Optional[str], started: float, *, refresh: Optional[commands.Project] = None, ok: bool = True) -> None:
         if state != "idle":
@@ -466,7 +363,7 @@ class Daemon:
                 self.applied.discard(event.version)
             if self.metrics is not None:
                 self.metrics.durations.labels(event.direction).observe(event.ms / 1000)
-            pending = [v for v in self.doc["pending"] if v != event.version]
+            pending = [v for v in self.snapshot()["pending"] if v != event.version]
             self.update(current_version=max(self.applied, default=0), pending=pending)
         elif event.kind == "backup":  # before_rollback / before_risky: backups too, for the metric
             log.info("backup written: %s", event.message, extra={"fields": {"event": "backup", "path": event.message}})
@@ -482,7 +379,7 @@ class Daemon:
         try:
             path = commands.take_backup(self._project(), reason="scheduled")
         except MigrationError as exc:
-            message = f"scheduled backup failed: {_sentence(exc)}"
+            message = f"scheduled backup failed: {sentence(exc)}"
             log.error("%s", message, extra={"fields": {"event": "backup", "result": "error"}})
             self.update(state="error", last_error=message)
         else:
@@ -493,23 +390,9 @@ class Daemon:
         self._note_next_backup()
 
 
-def describe(doc: dict[str, Any]) -> str:
-    """The one-line summary systemd shows as STATUS."""
-    text = f"{doc['state']}: at {doc['current_version']}, target {doc['target_version']}, {len(doc['pending'])} pending"
-    return f"{text}; {doc['last_error']}" if doc.get("last_error") else text
-
-
-def _sentence(exc: MigrationError) -> str:
-    details = exc.details
-    text = exc.message
-    if details:
-        text += ": " + "; ".join(details[:3]) + (f"; and {len(details) - 3} more" if len(details) > 3 else "")
-    return " ".join(text.split())  # one log line, whatever the server's message looked like
-
-
 def main(settings: Settings, *, verbose: bool = False) -> int:
     """``migrund daemon``: set up logging and run until stopped."""
-    from .logs import configure
+    from ..logs import configure
 
     configure(settings.log_level, settings.log_format, verbose=verbose)
     if not verbose:  # the scheduler narrates every job it adds and runs; our own lines say what matters

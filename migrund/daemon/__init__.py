@@ -1,0 +1,19 @@
+"""The daemon: ``migrund daemon`` converging the database to the target as files and config change.
+
+Its rooms: ``requests`` (what triggers ask), ``policy`` (pure decisions: retry, backoff,
+blocked states), ``status`` (the status document), ``service`` (the worker loop and
+signals), ``watch`` (file events), ``endpoint`` (HTTP health and metrics) and ``notify``
+(systemd). Nothing here is imported until the daemon starts.
+"""
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..config import Settings
+
+
+def main(settings: Settings, *, verbose: bool = False) -> int:
+    """``migrund daemon``: set up logging and run until stopped."""
+    from .service import main as serve
+
+    return serve(settings, verbose=verbose)
