@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-.PHONY: install run test bench
+.PHONY: install run test test-fast lint bench
 install: $(STAMP)
 
 ## The main job: the daemon on the example project (SQLite under ./data), in the foreground; Ctrl-C stops it.
@@ -21,6 +21,15 @@ run: $(STAMP)
 ## The whole test suite (servers are used when reachable; MIGRUND_REQUIRE_SERVERS=1 makes them required).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Unit tests and the SQLite tests that are quick (no database server, no kill -9 trials): under a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not server and not slow" $(PYTEST_ARGS)
+
+## The type checker and the layer contracts (.ci/run runs these before the tests).
+lint: $(STAMP)
+	$(BIN)/python -m mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

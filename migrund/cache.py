@@ -4,11 +4,19 @@ Parsing YAML and importing jsonschema cost far more than the work of a no-op run
 whose bytes were read and validated before is taken from here instead (README,
 "Performance"). Only valid documents are stored, so a hit can never hide a problem; a cache
 that cannot be read or written only costs time.
+
+A cached document holds the split statements that decide what SQL runs, so the cache is
+trusted only as far as the migrations folder is: it is read only when it is a regular file
+(not a link) owned by this user and writable by nobody else, in a folder of the same
+kind; otherwise it is ignored and the files are parsed again. Whoever could still write
+it could as well edit the migration files themselves.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,7 +46,7 @@ class KeyedCache:
     def _load(self) -> dict[str, Any]:
         if self._data is None:
             try:
-                data = json.loads(self.path.read_bytes())
+                data = json.loads(_read_trusted(self.path))
                 self._data = data if isinstance(data, dict) else {}
             except (OSError, ValueError):
                 self._data = {}
@@ -83,6 +91,23 @@ class KeyedCache:
             self._changed = False
         except OSError:
             pass
+
+
+def _private(info: os.stat_result) -> bool:
+    return info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _read_trusted(path: Path) -> bytes:
+    """The bytes of ``path`` if it and its folder are this user's alone; else ``PermissionError``."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not (stat.S_ISREG(info.st_mode) and _private(info) and _private(os.stat(path.parent))):
+            raise PermissionError(f"{path} is not private to this user: ignored")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
 
 
 def content_key(salt: bytes, data: bytes) -> str:

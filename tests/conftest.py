@@ -7,6 +7,20 @@ from tests import servers
 from tests.helpers import Project
 
 
+# Modules that run many processes, kill -9 trials or long waits: the full run only (`make test`).
+SLOW = {"test_crashes", "test_races", "test_db_faults", "test_fuzz_places", "test_daemon", "test_concurrency", "test_corpus", "test_hostile_input"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark what needs a database server (``server``) and what is slow (``slow``), for `make test-fast`."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("dialect") in ("postgresql", "mysql"):
+            item.add_marker(pytest.mark.server)
+        if item.module.__name__.rpartition(".")[2] in SLOW:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(params=servers.DIALECTS)
 def dialect(request):
     """Each dialect in turn."""

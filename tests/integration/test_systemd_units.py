@@ -39,7 +39,7 @@ def installed_copy(tmp_path: Path, name: str, as_name: str) -> Path:
     migrund = Path(sys.executable).with_name("migrund")
     if not migrund.exists():
         pytest.skip("the console script is not installed (pip install -e .)")
-    text = (REPO / "systemd" / name).read_text().replace("/opt/migrund/bin/migrund", str(migrund))
+    text = (REPO / "systemd" / name).read_text().replace("ExecStart=migrund ", f"ExecStart={migrund} ")
     path = tmp_path / as_name
     path.write_text(text)
     return path
@@ -54,6 +54,9 @@ def test_the_unit_is_hardened_as_section_8_asks(name):
     assert any("/var/lib/migrund" in v for v in found["ReadWritePaths"])
     assert any("/var/backups/migrund" in v for v in found["ReadWritePaths"])
     assert found["ExecStart"][0].split()[-1] == "daemon"
+    # a bare name: systemd finds it in its fixed search path (/usr/local/bin, /usr/bin, ...),
+    # where a system-wide pip install puts it; an absolute path would name one layout only
+    assert found["ExecStart"][0].split()[0] == "migrund"
     assert found["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
 
 

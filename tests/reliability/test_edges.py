@@ -483,6 +483,7 @@ def test_strict_permissions_bind_what_runs_not_what_only_reads(sqlite_project):
     assert project.applied() == [V1]
 
 
+@pytest.mark.server
 def test_mariadb_a_statement_left_running_by_a_killed_runner_is_stopped_before_repair(tmp_path):
     import signal
     import time
@@ -638,6 +639,7 @@ def test_a_client_program_dies_with_migrund_even_on_kill_9(tmp_path):
         assert not os.path.exists(f"/proc/{child}"), "the client program outlived migrund"
 
 
+@pytest.mark.server
 def test_postgresql_schema_public_and_unset_take_the_same_advisory_lock(tmp_path):
     import time
 
@@ -747,6 +749,7 @@ def test_backups_a_killed_run_left_without_a_sidecar_are_swept_by_the_next_run(s
     assert foreign.exists(), "only what matches migrund's own backup names goes"
 
 
+@pytest.mark.server
 def test_mariadb_an_interrupted_restore_is_never_taken_for_a_clean_database(tmp_path):
     from tests import servers
 
