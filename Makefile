@@ -22,9 +22,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## Unit tests and the SQLite tests that are quick (no database server, no kill -9 trials): under a minute.
+## Unit tests and the SQLite tests that are quick (no database server, no kill -9 trials), on two workers: about a minute.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not server and not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not server and not slow" -n 2 $(PYTEST_ARGS)
 
 ## The type checker and the layer contracts (.ci/run runs these before the tests).
 lint: $(STAMP)

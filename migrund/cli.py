@@ -290,7 +290,7 @@ def _run(args: argparse.Namespace, out: Output) -> int:
 
     out.last_command = args.command  # type: ignore[attr-defined]
     if args.command == "init":
-        return _finish(args.command, commands_init(args.dir), out)
+        return _finish(args.command, commands.init(args.dir), out)
     settings = config.load(args.config)
     verbose = bool(getattr(args, "verbose", False))
     if args.command == "daemon":
@@ -309,7 +309,7 @@ def _run(args: argparse.Namespace, out: Output) -> int:
     )
     out.last_command = name  # type: ignore[attr-defined]
     runners: dict[str, Callable[[], Any]] = {
-        "new": lambda: commands_new(project, args),
+        "new": lambda: commands.new(project, args.name, args.description, python=args.python),
         "validate": lambda: commands.validate(project),
         "status": lambda: commands.status(project, check=args.check),
         "plan": lambda: commands.plan(project, to=args.to),
@@ -332,22 +332,6 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         "restore": lambda: commands.restore(project, args.path, force=args.force),
     }
     return _finish(name, runners[name](), out)
-
-
-def commands_init(folder: str) -> Any:
-    """``init``: scaffold a project."""
-    from pathlib import Path
-
-    from .scaffold import init
-
-    return init(Path(folder))
-
-
-def commands_new(project: Any, args: argparse.Namespace) -> Any:
-    """``new``: write a migration from the template."""
-    from .scaffold import new_migration
-
-    return new_migration(project.settings, args.name, args.description, python=args.python)
 
 
 def _configure_logging(settings: Any, verbose: bool, quiet: bool) -> None:

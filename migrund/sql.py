@@ -87,7 +87,13 @@ def _whole_statement(dialect: str) -> re.Pattern:
 
 
 def split(text: str, dialect: str) -> list[str]:
-    """Split ``text`` into the statements to run, in order, without empty or comment-only ones."""
+    """Split ``text`` into the statements to run, in order, without empty or comment-only ones.
+
+    An engine migrund does not ship (a registered package) is split by SQLite's rules:
+    standard quoting and comments, and BEGIN ... END bodies.
+    """
+    if dialect not in _DIALECT:
+        dialect = "sqlite"
     kinds = _COMPOUND_KINDS.get(dialect, set())
     upper = text.upper()
     # Without any compound keyword no statement can be compound: past its first word, each

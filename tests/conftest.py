@@ -1,6 +1,8 @@
 """Shared fixtures."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests import servers
@@ -15,7 +17,8 @@ def pytest_collection_modifyitems(items):
     """Mark what needs a database server (``server``) and what is slow (``slow``), for `make test-fast`."""
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("dialect") in ("postgresql", "mysql"):
+        dialect = callspec.params.get("dialect") if callspec is not None else None
+        if dialect in ("postgresql", "mysql") or (dialect is None and re.search(r"postgresql|mysql|mariadb", item.name)):
             item.add_marker(pytest.mark.server)
         if item.module.__name__.rpartition(".")[2] in SLOW:
             item.add_marker(pytest.mark.slow)

@@ -4,6 +4,10 @@ A new engine is one class that satisfies ``Driver`` (most of it comes from subcl
 ``dbapi.DbApiDriver``), registered under the ``migrund.drivers`` entry-point group with
 its URL scheme as the name, and one run of ``tests/drivers/test_conformance.py``.
 
+Its SQL is split into statements by SQLite's rules (standard quoting and comments) unless
+its name is one of the built-in dialects; per-dialect SQL in migration files is chosen by
+its name, then ``default``.
+
 Rules every driver keeps: configuration comes only from the URL; a driver never reads the
 environment; it never rewrites user SQL; every DB-API error is wrapped in
 ``StatementFailed`` naming the statement that caused it (``raise ... from exc``).

@@ -92,3 +92,50 @@ def test_hook_receives_conn_in_transaction_and_ctx(sqlite_project):
     project.write("20250101000000_hooked.yaml", "up:\n  - python: hooks/h.py:go\n")
     DatabaseManager.from_config(project.root / "config" / "migrund.yaml").run_migrations()
     assert project.db.rows("SELECT * FROM seen") == [("sqlite", 20250101000000, "hooked", "up", "sqlite:///../data/app.db")]
+
+
+def _same(api_doc, cli_doc, volatile=("applied_at", "execution_ms", "daemon")):
+    """The two documents agree except for times (each run has its own)."""
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in volatile}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+    assert strip(api_doc) == strip(cli_doc)
+
+
+def test_every_command_has_its_cli_name_and_result(manager, project):
+    """The API is a front like the CLI: same command names, same documents, same error classes and exit codes."""
+    _same(manager.validate(), project.run("validate", "--json").json)
+    _same(manager.plan(), project.run("plan", "--json").json)
+    _same(manager.apply(to=20250101000000, dry_run=True), project.run("apply", "--to", "20250101000000", "--dry-run", "--json").json)
+    assert [s["version"] for s in manager.apply(to=20250102000000)["steps"]] == [20250101000000, 20250102000000]
+    _same(manager.status(), project.run("status", "--json").json)
+    with pytest.raises(MigrationError) as not_there:
+        manager.status(check=True)
+    assert not_there.value.exit_code == project.run("status", "--check").code == 6
+    _same(manager.reconcile(), {"from_version": 20250102000000, "to_version": 20250103000000, "dry_run": False,
+                               "steps": [{"version": 20250103000000, "name": "c", "direction": "up"}]})
+    _same(manager.history(), project.run("history", "--json").json)
+    _same(manager.history(limit=1), project.run("history", "--limit", "1", "--json").json)
+    _same(manager.verify(), project.run("verify", "--json").json)
+    _same(manager.check_safety(20250103000000), project.run("check-safety", "20250103000000", "--json").json)
+    with pytest.raises(Refused) as unsafe:
+        manager.check_safety(20250102000000)
+    assert unsafe.value.exit_code == project.run("check-safety", "20250102000000").code == 4
+    assert unsafe.value.document == project.run("check-safety", "20250102000000", "--json").json
+    _same(manager.rollback(dry_run=True), project.run("rollback", "--dry-run", "--json").json)
+    assert [s["version"] for s in manager.rollback()["steps"]] == [20250103000000]
+    _same(manager.history(rollbacks=True), project.run("history", "--rollbacks", "--json").json)
+    taken = manager.backup(format="json")
+    assert taken["path"].endswith(".json.gz") and [b["path"] for b in manager.backups()][-1] == taken["path"]
+    _same(manager.backups(), project.run("backups", "--json").json)
+    restored = manager.restore(taken["path"])
+    assert restored["restored"] == taken["path"] and restored["schema_version"] == 20250102000000
+    assert restored["before_restore"] and restored["before_restore"] != taken["path"]
+    with pytest.raises(InvalidInput) as clean:
+        manager.repair(20250102000000, applied=True)
+    assert clean.value.exit_code == project.run("repair", "20250102000000", "--applied").code == 2
+    created = manager.new("add_users")
+    assert created["path"].endswith("_add_users.yaml")

@@ -1,0 +1,127 @@
+"""The commands that change the schema: apply, rollback, reconcile, repair."""
+from __future__ import annotations
+
+from .. import plan as planner
+from ..drivers.base import driver_class
+from ..execute import run_plan, run_repair
+from ..report import plan_document
+from ..session import Project, State
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
+
+    from ..model import Migration
+
+
+def _first_refusal(decision: planner.Decision, warn: Callable[[str], None]) -> None:
+    for warning in decision.warnings:
+        warn(warning)
+    if decision.refusals:
+        raise decision.refusals[0]
+
+
+def apply(
+    project: Project,
+    *,
+    to: Optional[str] = None,
+    dry_run: bool = False,
+    atomic: bool = False,
+    out_of_order: bool = False,
+) -> dict[str, Any]:
+    """Apply pending migrations up to ``to`` (default: the config target).
+
+    A first look without the lock settles the common "nothing to do" case cheaply; any
+    work is decided again under the lock if the database changed in between.
+    """
+
+    def decide(state: State) -> tuple[planner.Decision, list[Migration]]:
+        state.validate_all()
+        target = planner.resolve_target(to or project.settings.target, state.files, "--to" if to else "target")
+        decision = planner.plan_apply(
+            state.files, state.applied, target,
+            out_of_order=out_of_order or project.settings.out_of_order, on_mismatch=project.settings.safety.on_checksum_mismatch,
+        )
+        planner.with_dirty(decision, state.dirty, state.interrupted_restore)
+        migrations = [state.definition(s.version) for s in decision.plan.steps]
+        refusal = planner.atomic_refusal(project.settings.dialect, driver_class(project.settings.dialect).transactional_ddl, migrations) if atomic else None
+        if refusal is not None:
+            raise refusal
+        return decision, migrations
+
+    with project.session(write=False) as state:
+        decision, migrations = decide(state)
+        if dry_run or not (migrations or decision.refusals or decision.warnings):
+            _first_refusal(decision, project.warn)
+            return plan_document(decision.plan, dry_run=dry_run)
+        seen = (state.applied, state.dirty)
+    with project.session(write=True) as state:
+        if (state.applied, state.dirty) != seen:  # another runner got there first
+            decision, migrations = decide(state)
+        _first_refusal(decision, project.warn)
+        if not migrations:
+            return plan_document(decision.plan, dry_run=False)
+        return run_plan(state, decision.plan, [], migrations, atomic=atomic)
+
+
+def rollback(
+    project: Project,
+    *,
+    steps: Optional[int] = None,
+    to: Optional[str] = None,
+    allow_destructive: bool = False,
+    from_history: bool = False,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Roll back the last ``steps`` applied migrations, or every one above ``to``."""
+    safety = project.settings.safety
+    with project.session(write=not dry_run) as state:
+        state.validate_all()
+        to_version = planner.parse_version(to, "--to") if to is not None else None
+        chosen = planner.rollback_selection(state.applied, steps=steps, to=to_version, files=state.files)
+        decision = planner.with_dirty(planner.Decision(planner.rollback_plan(state.applied, chosen)), state.dirty, state.interrupted_restore)
+        if decision.refusals:
+            raise decision.refusals[0]
+        if not chosen:
+            project.warn("nothing is applied; nothing to roll back")
+            return plan_document(decision.plan, dry_run=dry_run)
+        migrations = state.down_definitions(chosen, from_history=from_history)
+        planner.check_rollback(
+            chosen, migrations, state.files, allow_destructive=allow_destructive or safety.allow_destructive_rollback,
+            from_history=from_history, on_mismatch=safety.on_checksum_mismatch, decision=decision,
+        )
+        _first_refusal(decision, project.warn)
+        if dry_run:
+            return plan_document(decision.plan, dry_run=True)
+        how = "rollback --from-history" if from_history else "rollback"
+        return run_plan(state, decision.plan, [migrations[a.version] for a in chosen], [], how=how)
+
+
+def reconcile_decision(state: State, target_spec: str, *, out_of_order: bool) -> planner.Decision:
+    safety = state.project.settings.safety
+    state.validate_all()
+    return planner.plan_reconcile(
+        state.files, state.applied, planner.resolve_target(target_spec, state.files),
+        dirty=state.dirty, interrupted_restore=state.interrupted_restore, out_of_order=out_of_order,
+        on_mismatch=safety.on_checksum_mismatch, allow_destructive=safety.allow_destructive_rollback,
+        definitions=lambda chosen: state.down_definitions(chosen, from_history=False),
+    )
+
+
+def reconcile(project: Project, *, out_of_order: bool = False) -> dict[str, Any]:
+    """One daemon pass: apply and roll back until the database stands at the config target."""
+    with project.session(write=True) as state:
+        decision = reconcile_decision(state, project.settings.target, out_of_order=out_of_order or project.settings.out_of_order)
+        _first_refusal(decision, project.warn)
+        if not decision.plan.steps:
+            return plan_document(decision.plan, dry_run=False)
+        down = [state.definition(s.version) for s in decision.plan.steps if s.direction == "down"]
+        up = [state.definition(s.version) for s in decision.plan.steps if s.direction == "up"]
+        return run_plan(state, decision.plan, down, up)
+
+
+def repair(project: Project, version: str, *, applied: bool) -> dict[str, Any]:
+    """Clear the dirty state of ``version`` after an operator fixed the database by hand."""
+    wanted = planner.parse_version(version, "version")
+    with project.session(write=True) as state:
+        return run_repair(state, planner.plan_repair(state.dirty, wanted, applied=applied))

@@ -1,0 +1,24 @@
+"""The commands that write files, not the database: init, new."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..session import Project
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def init(folder: str) -> Any:
+    """``init``: a project skeleton in ``folder`` (config, migrations folder, example)."""
+    from ..scaffold import init as scaffold
+
+    return scaffold(Path(folder))
+
+
+def new(project: Project, name: str, description: str = "", *, python: bool = False) -> Path:
+    """``new``: a migration file from the template; its path."""
+    from ..scaffold import new_migration
+
+    return new_migration(project.settings, name, description, python=python)
