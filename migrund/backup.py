@@ -1,4 +1,4 @@
-"""Backup policy: when, where, naming, the sidecar, permissions and pruning (SPEC 6).
+"""Backup policy: when, where, naming, the sidecar, permissions and pruning.
 
 The dump itself belongs to the driver (``driver.backup_native``); this module decides the
 rest, the same way for every engine.
@@ -210,7 +210,7 @@ def inspect(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_restorable(path: Path, settings: Settings, versions: Any, *, force: bool) -> dict[str, Any]:
-    """The sidecar of ``path`` if SPEC 6's checks let it be restored; else exit 4 saying why."""
+    """The sidecar of ``path`` if the restore checks let it be restored; else exit 4 saying why."""
     if not path.exists():
         raise InvalidInput(f"backup {path} does not exist", kind="missing_file", file=str(path))
     if not path.is_file():

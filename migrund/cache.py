@@ -1,8 +1,8 @@
 """A small on-disk cache of documents that already parsed and validated, keyed by content hash.
 
 Parsing YAML and importing jsonschema cost far more than the work of a no-op run; a file
-whose bytes were read and validated before is taken from here instead (README,
-"Performance"). Only valid documents are stored, so a hit can never hide a problem; a cache
+whose bytes were read and validated before is taken from here instead (docs/performance.md).
+Only valid documents are stored, so a hit can never hide a problem; a cache
 that cannot be read or written only costs time.
 
 A cached document holds the split statements that decide what SQL runs, so the cache is

@@ -108,7 +108,7 @@ def find_config(explicit: Optional[str], cwd: Path) -> Optional[Path]:
 
 
 def load(explicit: Optional[str] = None, *, cwd: Optional[Path] = None) -> Settings:
-    """Find and load the config file (SPEC 3)."""
+    """Find and load the config file."""
     cwd = cwd or Path.cwd()
     path = find_config(explicit, cwd)
     if path is None:

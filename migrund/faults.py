@@ -1,4 +1,4 @@
-"""Test-only crash points, for the reliability suite (README: "What migrund guarantees").
+"""Test-only crash points, for the reliability suite (docs/guarantees.md).
 
 ``MIGRUND_CRASH_AT=NAME[:N]`` makes the process kill itself with SIGKILL the N-th time
 (default: the first) it passes the point ``NAME``. Unset, which is always the case

@@ -58,7 +58,7 @@ def defined_functions(source: str, filename: str) -> dict[str, int]:
 
 @record
 class Context:
-    """The ``ctx`` a hook receives (SPEC 2.2)."""
+    """The ``ctx`` a hook receives."""
 
     dialect: str
     version: int

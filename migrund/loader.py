@@ -83,7 +83,7 @@ def display(path: Path) -> str:
 def scan(folder: Path, judge: Optional[Callable[[str, os.stat_result], None]] = None) -> Scan:
     """Read the top level of ``folder``: names, versions, bytes, hooks and checksums.
 
-    ``judge`` sees each migration file's status before its bytes are read (SPEC 8).
+    ``judge`` sees each migration file's status before its bytes are read.
     """
     result = Scan(folder, cache=KeyedCache.for_folder("docs", folder))
     try:

@@ -100,7 +100,7 @@ class Applied:
 
 @record
 class DirtyMarker:
-    """A non-transactional migration that started and did not finish (SPEC 5.3)."""
+    """A non-transactional migration that started and did not finish ."""
 
     version: int
     direction: Direction
@@ -116,7 +116,7 @@ class PlannedStep:
     direction: Direction
 
     def as_json(self) -> dict:
-        """The SPEC's JSON shape of a step."""
+        """The step as the JSON documents show it."""
         return {"version": self.version, "name": self.name, "direction": self.direction}
 
 

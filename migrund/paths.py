@@ -1,4 +1,4 @@
-"""Where migrund keeps per-host state (SPEC 3: the state folder)."""
+"""Where migrund keeps per-host state (the state folder)."""
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,4 @@
-"""SPEC 8: as root, refuse config and migration files others could change (strict_permissions)."""
+"""As root, refuse config and migration files others could change (strict_permissions)."""
 from __future__ import annotations
 
 import os

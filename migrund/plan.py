@@ -1,7 +1,7 @@
 """Pure decisions: targets, drift, and what apply, rollback, reconcile and repair would do.
 
 Nothing here touches a database or a file. Each planner returns a ``Decision``: the plan,
-the refusals that forbid running it (in SPEC 5.2's check order), and warnings.
+the refusals that forbid running it (in the documented check order), and warnings.
 """
 from __future__ import annotations
 

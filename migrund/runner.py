@@ -107,7 +107,7 @@ class Runner:
             self.driver.commit()
             faults.point("after_commit")
         else:
-            # SPEC 5.3: a marker before each step; marker cleared with the history row.
+            # the dirty-state protocol: a marker before each step; marker cleared with the history row.
             for index, step in enumerate(steps, 1):
                 self.history.set_dirty(migration.version, direction, index)
                 faults.point("dirty")

@@ -303,7 +303,7 @@ class State:
         )
 
     def backup(self, reason: str, *, output: Optional[Path] = None, fmt: Optional[str] = None, spare: Optional[Path] = None) -> Path:
-        """Take a backup of the database as it stands now (SPEC 5.2, 5.4, 6); pruning never removes ``spare``."""
+        """Take a backup of the database as it stands now; pruning never removes ``spare``."""
         from . import backup
 
         if self.driver is None:

@@ -162,7 +162,7 @@ class MySQLDriver(AdvisoryLocking, DbApiDriver):
         """Drop every table, view, routine and event of the database, then load the dump.
 
         MySQL cannot make DDL transactional, so this is not atomic: the before_restore backup
-        taken just before is the way back if it fails midway (README, "Restore").
+        taken just before is the way back if it fails midway (docs/guide.md, "Backups and restore").
         """
         with self._restoring(source):
             self._run_client(("mariadb", "mysql"), [], stdin=source)

@@ -356,8 +356,14 @@ def test_the_cli_and_the_daemon_exclude_each_other_through_the_lock(sqlite_proje
         cwd=project.root, env=clean_env(project.state_home, MIGRUND_TEST_MARKER=str(marker)),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+    # The daemon starts only once the CLI holds the lock (its slow migration has begun):
+    # started together, either may win the lock, and the test would measure a race.
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline and cli.poll() is None:
+        time.sleep(0.02)
+    assert marker.exists(), cli.stderr.read() if cli.poll() is not None else "the CLI's slow migration did not start"
     d = daemons(project, env={"MIGRUND_TEST_MARKER": str(marker)})
-    d.wait(marker.exists, "the CLI's slow migration to start")
+    d.wait(lambda: d.status() is not None, "the daemon's first status document")
     time.sleep(0.5)
     assert (d.status() or {"state": "starting"})["state"] == "starting", "the daemon waits for the CLI's lock"
     assert cli.wait(timeout=30) == 0, cli.stderr.read()
