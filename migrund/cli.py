@@ -126,6 +126,25 @@ COMMANDS: tuple[tuple[str, str, tuple[str, ...], Callable[[argparse.ArgumentPars
     ("repair", "clear a dirty state after fixing the database by hand", (), _repair),
     ("daemon", "run the service in the foreground: converge to the target as files and config change", (), _nothing),
 )
+# One example per command, shown at the end of its --help (tests/unit/test_cli_help.py parses each).
+EXAMPLES = {
+    "init": "migrund init myproject",
+    "new": "migrund new add_users --description 'Create the users table'",
+    "validate": "migrund validate --json",
+    "status": "migrund status --check",
+    "plan": "migrund plan --to 20250101120000 --json",
+    "apply": "migrund apply --to 20250101120000 --dry-run",
+    "rollback": "migrund rollback --steps 2 --dry-run",
+    "reconcile": "migrund reconcile --lock-timeout 60",
+    "history": "migrund history --rollbacks --limit 10",
+    "check-safety": "migrund check-safety 20250101120000 --json",
+    "verify": "migrund verify --json",
+    "backup": "migrund backup --format json --output /tmp/before-upgrade.json.gz",
+    "backups": "migrund backups --json",
+    "restore": "migrund restore backups/app-20250101T120000Z-manual.sqlite3",
+    "repair": "migrund repair 20250101120000 --rolled-back",
+    "daemon": "migrund --config /etc/migrund/migrund.yaml daemon",
+}
 _VALUED = frozenset({"--config", "--lock-timeout"})
 # Commands that run no migration code and write nothing: strict permissions only warn for them.
 READ_ONLY = frozenset({"validate", "status", "plan", "history", "check-safety", "verify", "backups"})
@@ -159,7 +178,8 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     late = _globals(True)
     for name, help_text, aliases, arguments in COMMANDS:
         if only is None or only == name or only in aliases:
-            command = sub.add_parser(name, help=help_text, description=help_text, aliases=list(aliases), parents=[late], formatter_class=_Formatter)
+            command = sub.add_parser(name, help=help_text, description=help_text, aliases=list(aliases), parents=[late],
+                                     formatter_class=_Formatter, epilog=f"example: {EXAMPLES[name]}")
             arguments(command)
     return parser
 
