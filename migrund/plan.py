@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from .errors import Dirty, InvalidInput, MigrationError, Refused
 from .model import Applied, DirtyMarker, Migration, Plan, PlannedStep, SourceFile
-from .record import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -146,15 +145,17 @@ def rollback_selection(applied: Sequence[Applied], *, steps: Optional[int], to: 
     return list(reversed(applied))[:count]
 
 
-@record
 class RollbackRisk:
-    """One reason a migration may not be rolled back as asked; ``blocking`` False is a warning."""
+    """One reason a migration may not be rolled back as asked; ``blocking`` False is a warning.
 
-    version: int
-    name: str
-    text: str
-    kind: str = "refused_rollback"
-    blocking: bool = True
+    A plain class, not a ``record``: building a record class costs start-up time on every
+    run, and these are made only when a rollback is checked.
+    """
+
+    __slots__ = ("version", "name", "text", "kind", "blocking")
+
+    def __init__(self, version: int, name: str, text: str, kind: str = "refused_rollback", blocking: bool = True) -> None:
+        self.version, self.name, self.text, self.kind, self.blocking = version, name, text, kind, blocking
 
 
 def rollback_risks(
@@ -270,14 +271,16 @@ def atomic_refusal(dialect: str, transactional_ddl: bool, migrations: Sequence[M
     return None
 
 
-@record
 class RepairPlan:
     """What ``repair`` records for the dirty marker: the history row to write, if any, and the outcome."""
 
-    marker: DirtyMarker
-    outcome: str  # "applied" or "rolled_back"
-    record_applied: bool  # an interrupted up marked applied: its history row is written now
-    record_rolled_back: bool  # an interrupted down marked rolled back: its row goes
+    __slots__ = ("marker", "outcome", "record_applied", "record_rolled_back")
+
+    def __init__(self, marker: DirtyMarker, outcome: str, *, record_applied: bool, record_rolled_back: bool) -> None:
+        self.marker = marker
+        self.outcome = outcome  # "applied" or "rolled_back"
+        self.record_applied = record_applied  # an interrupted up marked applied: its history row is written now
+        self.record_rolled_back = record_rolled_back  # an interrupted down marked rolled back: its row goes
 
 
 def plan_repair(dirty: Optional[DirtyMarker], version: int, *, applied: bool) -> RepairPlan:

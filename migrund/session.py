@@ -11,11 +11,11 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import loader, permissions
+from . import in_progress, loader, permissions
 from . import plan as planner
 from .config import Settings
 from .drivers.base import driver_class, load_driver, never
-from .errors import LockTimeout, OperationFailed, ValidationFailed
+from .errors import OperationFailed, ValidationFailed
 from .history import History
 from .lock import RunLock
 from .model import Applied, DirtyMarker, Event, Migration, SourceFile
@@ -119,9 +119,9 @@ class Project:
             if restoring and write and not self.restoring:
                 raise planner.restore_refusal(restoring)
             dirty = history.dirty() if history is not None else None
-            if dirty and not write and _lock_busy(self):
+            if dirty and not write and in_progress.runner_holds_the_lock(self):
                 dirty = None  # a runner holds the lock: a migration in progress, not a dirty database
-            if dirty and history is not None and _orphan_statement(self, driver, history, dirty, write=write, deadline=deadline):
+            if dirty and history is not None and in_progress.orphan_statement(self, driver, history, dirty, write=write, deadline=deadline):
                 dirty = None  # its statement still runs on the server: in progress, not yet dirty
             state = State(self, driver, history, applied, dirty)
             state.interrupted_restore = restoring
@@ -157,39 +157,6 @@ class Project:
 
     def _timeout(self) -> float:
         return self.settings.lock_timeout if self.lock_timeout is None else self.lock_timeout
-
-
-def _orphan_statement(project: Project, driver: Any, history: History, dirty: DirtyMarker, *, write: bool, deadline: float) -> bool:
-    """Whether the dirty marker's statement is still running on the server although its runner is gone.
-
-    A writer (holding both locks, so the runner really is gone) kills it and waits until
-    the server has let it go, so the dirty state it then acts on is final; a reader
-    reports the migration as still in progress.
-    """
-    session = history.dirty_session() if "server_sessions" in driver.capabilities else None
-    if session is None or not driver.session_busy(session):
-        return False
-    where = f"migration {dirty.version} {dirty.direction} step {dirty.step} (server connection {session})"
-    if not write:
-        project.warn(f"{where} is still running on the server, though its runner is gone; wait, or run a writing command to stop it")
-        return True
-    project.warn(f"{where} is still running on the server though its runner is gone: stopping it")
-    if not driver.end_session(session, deadline):
-        raise LockTimeout(f"{where} could not be stopped before the lock timeout; try again")
-    return False
-
-
-def _lock_busy(project: Project) -> bool:
-    """Whether a runner holds either lock now (a dirty marker is then a migration in progress)."""
-    lock = project.run_lock()
-    if lock.file.is_held_elsewhere():
-        return True
-    try:
-        lock.acquire(time.monotonic())
-    except LockTimeout:
-        return True
-    lock.release()
-    return False
 
 
 class State:
@@ -261,6 +228,17 @@ class State:
         if migration is None:
             raise ValidationFailed(f"the stored body of migration {version} cannot be read", details=problems)
         return migration
+
+    def reconcile_plan(self, target_spec: str, *, out_of_order: bool) -> planner.Decision:
+        """What bringing the database to ``target_spec`` takes (apply, roll back, or both), from what this session read."""
+        safety = self.project.settings.safety
+        self.validate_all()
+        return planner.plan_reconcile(
+            self.files, self.applied, planner.resolve_target(target_spec, self.files),
+            dirty=self.dirty, interrupted_restore=self.interrupted_restore, out_of_order=out_of_order,
+            on_mismatch=safety.on_checksum_mismatch, allow_destructive=safety.allow_destructive_rollback,
+            definitions=lambda chosen: self.down_definitions(chosen, from_history=False),
+        )
 
     def down_definitions(self, chosen: Sequence[Applied], *, from_history: bool) -> dict[int, Migration]:
         """The migrations a rollback of ``chosen`` runs: from their files, or as stored when asked or when the file is gone."""

@@ -7,13 +7,37 @@ carrying their exit code (and, where there is one, the document).
 """
 from __future__ import annotations
 
-from ..session import Project
-from .backups import list_backups, restore, take_backup
-from .changing import apply, reconcile, repair, rollback
-from .reading import check_safety, history, plan, status, validate, verify
-from .scaffolding import init, new
+import importlib
 
+from ..session import Project
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .backups import list_backups, restore, take_backup
+    from .changing import apply, reconcile, repair, rollback
+    from .reading import check_safety, history, plan, status, validate, verify
+    from .scaffolding import init, new
+
+# Each command's module is imported when the command is first asked for: a run imports
+# only the room of the command it runs (start-up time is most of a no-op run).
+_HOME = {
+    "list_backups": "backups", "restore": "backups", "take_backup": "backups",
+    "apply": "changing", "reconcile": "changing", "repair": "changing", "rollback": "changing",
+    "check_safety": "reading", "history": "reading", "plan": "reading", "status": "reading",
+    "validate": "reading", "verify": "reading",
+    "init": "scaffolding", "new": "scaffolding",
+}
 __all__ = [
     "Project", "apply", "check_safety", "history", "init", "list_backups", "new", "plan",
     "reconcile", "repair", "restore", "rollback", "status", "take_backup", "validate", "verify",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The command ``name``, from its module."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)

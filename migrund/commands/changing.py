@@ -97,21 +97,10 @@ def rollback(
         return run_plan(state, decision.plan, [migrations[a.version] for a in chosen], [], how=how)
 
 
-def reconcile_decision(state: State, target_spec: str, *, out_of_order: bool) -> planner.Decision:
-    safety = state.project.settings.safety
-    state.validate_all()
-    return planner.plan_reconcile(
-        state.files, state.applied, planner.resolve_target(target_spec, state.files),
-        dirty=state.dirty, interrupted_restore=state.interrupted_restore, out_of_order=out_of_order,
-        on_mismatch=safety.on_checksum_mismatch, allow_destructive=safety.allow_destructive_rollback,
-        definitions=lambda chosen: state.down_definitions(chosen, from_history=False),
-    )
-
-
 def reconcile(project: Project, *, out_of_order: bool = False) -> dict[str, Any]:
     """One daemon pass: apply and roll back until the database stands at the config target."""
     with project.session(write=True) as state:
-        decision = reconcile_decision(state, project.settings.target, out_of_order=out_of_order or project.settings.out_of_order)
+        decision = state.reconcile_plan(project.settings.target, out_of_order=out_of_order or project.settings.out_of_order)
         _first_refusal(decision, project.warn)
         if not decision.plan.steps:
             return plan_document(decision.plan, dry_run=False)

@@ -8,7 +8,6 @@ from .. import plan as planner
 from ..errors import InvalidInput, MigrationError, OperationFailed, ValidationFailed
 from ..report import plan_document
 from ..session import Project, State
-from .changing import reconcile_decision
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -81,7 +80,7 @@ def _dependencies(source: SourceFile) -> set[int]:
 def plan(project: Project, *, to: Optional[str] = None) -> dict[str, Any]:
     """What reaching ``to`` (default: the config target) would run; refusals carry the plan."""
     with project.session(write=False) as state:
-        decision = reconcile_decision(state, to or project.settings.target, out_of_order=project.settings.out_of_order)
+        decision = state.reconcile_plan(to or project.settings.target, out_of_order=project.settings.out_of_order)
         doc = plan_document(decision.plan, dry_run=True)
         doc["details"] = [_step_detail(state, s) for s in decision.plan.steps]
     for warning in decision.warnings:

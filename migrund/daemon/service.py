@@ -12,7 +12,6 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 from .. import commands, config
 from ..clock import utc_iso
@@ -20,7 +19,7 @@ from ..config import Settings
 from ..errors import MigrationError, StepFailed
 from ..model import Event
 from ..schedule import trigger
-from ..schedule import zone as schedule_zone
+from .components import Components
 from .notify import Notifier
 from .policy import Failed, backoff, describe, next_delay, outcome, sentence, still_failed
 from .requests import Requests
@@ -51,10 +50,7 @@ class Daemon:
         )
         self.snapshot = self.status.snapshot
         self.update = self.status.update
-        self.metrics: Any = None
-        self.endpoint: Any = None
-        self.watcher: Any = None
-        self.scheduler: Any = None
+        self.parts = Components(self.requests, self.status)
 
     # -- start and stop --------------------------------------------------------------------
 
@@ -62,16 +58,11 @@ class Daemon:
         """Serve until SIGTERM or SIGINT; returns the exit code (0)."""
         self._install_signals()
         self.status.publish(self.snapshot(), {"state"})
-        self._start_components(None)
+        self.parts.start(self.settings)
         self.update(**self._figures(self._project()))  # where the database stands before any work
-        log.info(
-            "started: pid %d, database %s, migrations %s, target %s%s",
-            os.getpid(),
-            self.settings.url.masked(),
-            self.settings.migrations_dir,
-            self.settings.target,
-            f", http://{self.settings.daemon.http}" if self.settings.daemon.http else "",
-        )
+        s = self.settings
+        log.info("started: pid %d, database %s, migrations %s, target %s%s", os.getpid(), s.url.masked(), s.migrations_dir, s.target,
+                 f", http://{s.daemon.http}" if s.daemon.http else "")
         pinger = self._start_watchdog()
         try:
             self.requests.reconcile("start")
@@ -83,7 +74,7 @@ class Daemon:
                     self.notifier.send(READY="1", STATUS=describe(self.snapshot()))
         finally:
             self.notifier.send(STOPPING="1", STATUS="stopping")
-            self._stop_components()
+            self.parts.stop()
             if pinger is not None:
                 pinger.set()
         log.info("stopped")
@@ -102,75 +93,6 @@ class Daemon:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGHUP, hangup)
-
-    def _start_components(self, old: Optional[Settings]) -> None:
-        """Start (or, after a reload, restart) what depends on the settings: watcher, schedule, endpoint."""
-        new = self.settings
-        if old is None or (old.migrations_dir, old.daemon.status_file, old.lock_path, old.url) != (
-            new.migrations_dir,
-            new.daemon.status_file,
-            new.lock_path,
-            new.url,
-        ):
-            self._start_watcher()
-        if old is None or old.backup.schedule != new.backup.schedule:
-            self._schedule_backups()
-        if old is None or old.daemon.http != new.daemon.http:
-            from .endpoint import Endpoint, Metrics
-
-            if self.metrics is None:
-                self.metrics = self.status.metrics = Metrics()
-                self.metrics.observe(self.snapshot())
-            if self.endpoint is not None:
-                self.endpoint.stop()
-                self.endpoint = None
-            if new.daemon.http:
-                self.endpoint = Endpoint(new.daemon.http, self.snapshot, self.metrics)
-                self.endpoint.start()
-
-    def _start_watcher(self) -> None:
-        from .watch import Watcher
-
-        if self.watcher is not None:
-            self.watcher.stop()
-        s = self.settings
-        ignored = [s.daemon.status_file, s.lock_path] + ([s.url.path] if s.url.path else [])
-        self.watcher = Watcher(
-            s.migrations_dir,
-            s.source or Path("migrund.yaml").absolute(),
-            ignored,
-            lambda path: self.requests.reconcile("file change", delay=self.settings.daemon.debounce_seconds, debounce=True),
-        )
-        self.watcher.start()
-
-    def _stop_components(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
-        if self.watcher is not None:
-            self.watcher.stop()
-        if self.endpoint is not None:
-            self.endpoint.stop()
-
-    def _schedule_backups(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
-            self.scheduler = None
-        schedule = self.settings.backup.schedule
-        if schedule:
-            from apscheduler.schedulers.background import BackgroundScheduler
-
-            self.scheduler = BackgroundScheduler(daemon=True, timezone=schedule_zone(self.settings))
-            # The job only asks: the worker takes the backup, so it never overlaps a reconcile.
-            self.scheduler.add_job(
-                lambda: self.requests.ask(backup=True), trigger(self.settings), id="backup", coalesce=True, misfire_grace_time=3600
-            )
-            self.scheduler.start()
-        self._note_next_backup()
-
-    def _note_next_backup(self) -> None:
-        job = self.scheduler.get_job("backup") if self.scheduler is not None else None
-        when = job.next_run_time if job is not None else None
-        self.update(next_backup_at=utc_iso(when.timestamp(), millis=False) if when is not None else None)
 
     def _start_watchdog(self) -> Optional[threading.Event]:
         """Send WATCHDOG=1 every half period while the worker is healthy (waiting, or busy with work)."""
@@ -204,14 +126,14 @@ class Daemon:
         if backup:
             self._busy(self.scheduled_backup)
         if due or reload:
-            writing = self.watcher.being_written(self.settings.daemon.rescan_seconds) if self.watcher else []
+            writing = self.parts.being_written()
             if writing:
                 log.debug("waiting for %s to be closed by its writer", ", ".join(writing))
                 r.reconcile("file change", delay=self.settings.daemon.debounce_seconds)
                 return
             reasons = r.take_reasons()
-            if self.watcher is not None and self.watcher.waiting_for_folder and self.settings.migrations_dir.is_dir():
-                self._start_watcher()  # the folder has appeared: watch inside it before reading it
+            if self.parts.folder_appeared():
+                self.parts.watch()  # watch inside the new folder before reading it
             self._busy(lambda: self.reconcile(", ".join(reasons), forced=reload))
             r.schedule(*next_delay(self.failures, self.failed, self.settings.daemon))
 
@@ -240,10 +162,10 @@ class Daemon:
             return False
         self.config_problem = None
         if new != self.settings:
-            old, self.settings = self.settings, new
+            self.settings = new
             log.info("config reloaded from %s (target %s)", source, new.target)
             try:
-                self._start_components(old)
+                self.parts.start(new)
             except MigrationError as exc:  # e.g. the new daemon.http port is taken: keep serving without it
                 log.error("%s", sentence(exc))
         elif reload:
@@ -278,22 +200,12 @@ class Daemon:
         steps = result["steps"]
         ms = int((time.perf_counter() - started) * 1000)
         if steps:
-            log.info(
-                "reconcile (%s): from %d to %d, %d step(s) in %d ms",
-                why,
-                result["from_version"],
-                result["to_version"],
-                len(steps),
-                ms,
-                extra={"fields": {"event": "reconcile", "result": "done", "from_version": result["from_version"], "to_version": result["to_version"], "steps": len(steps), "ms": ms}},
-            )
+            log.info("reconcile (%s): from %d to %d, %d step(s) in %d ms", why, result["from_version"], result["to_version"], len(steps), ms,
+                     extra={"fields": {"event": "reconcile", "result": "done", "from_version": result["from_version"],
+                                       "to_version": result["to_version"], "steps": len(steps), "ms": ms}})
         else:
-            log.info(
-                "reconcile (%s): at %d, nothing to do",
-                why,
-                result["to_version"],
-                extra={"fields": {"event": "reconcile", "result": "nothing", "version": result["to_version"], "ms": ms}},
-            )
+            log.info("reconcile (%s): at %d, nothing to do", why, result["to_version"],
+                     extra={"fields": {"event": "reconcile", "result": "nothing", "version": result["to_version"], "ms": ms}})
         self._finish("idle", None, started, refresh=project, ok=not self.requests.stop)
 
     def _failed(self, exc: Exception, started: float, project: commands.Project) -> None:
@@ -318,21 +230,14 @@ class Daemon:
 
     def _finish(self, state: str, error: Optional[str], started: float, *, refresh: Optional[commands.Project] = None, ok: bool = True) -> None:
         if state != "idle":
-            log.log(
-                logging.WARNING if state == "blocked" else logging.ERROR,
-                "%s: %s",
-                state,
-                error,
-                extra={"fields": {"event": "reconcile", "result": state}},
-            )
-            if self.metrics is not None:
-                self.metrics.reconcile_failures.labels(state).inc()
+            log.log(logging.WARNING if state == "blocked" else logging.ERROR, "%s: %s", state, error,
+                    extra={"fields": {"event": "reconcile", "result": state}})
+            self.parts.metrics.reconcile_failures.labels(state).inc()
         fields: dict[str, Any] = {"state": state, "last_error": error, "last_reconcile_at": utc_iso()}
         if refresh is not None:
             fields.update(self._figures(refresh))
-        if self.metrics is not None:
-            self.metrics.last_reconcile.set(time.time())
-            self.metrics.last_reconcile_ok.set(1 if state == "idle" and ok else 0)
+        self.parts.metrics.last_reconcile.set(time.time())
+        self.parts.metrics.last_reconcile_ok.set(1 if state == "idle" and ok else 0)
         self.update(**fields)
 
     def _figures(self, project: commands.Project) -> dict[str, Any]:
@@ -349,26 +254,18 @@ class Daemon:
             self.update(state="applying" if event.direction == "up" else "rolling_back")
         elif event.kind == "done":
             verb = "applied" if event.direction == "up" else "rolled back"
-            log.info(
-                "%s %d %s in %d ms",
-                verb,
-                event.version,
-                event.name,
-                event.ms,
-                extra={"fields": {"event": verb.replace(" ", "_"), "version": event.version, "name": event.name, "ms": event.ms}},
-            )
+            log.info("%s %d %s in %d ms", verb, event.version, event.name, event.ms,
+                     extra={"fields": {"event": verb.replace(" ", "_"), "version": event.version, "name": event.name, "ms": event.ms}})
             if event.direction == "up":
                 self.applied.add(event.version)
             else:
                 self.applied.discard(event.version)
-            if self.metrics is not None:
-                self.metrics.durations.labels(event.direction).observe(event.ms / 1000)
+            self.parts.metrics.durations.labels(event.direction).observe(event.ms / 1000)
             pending = [v for v in self.snapshot()["pending"] if v != event.version]
             self.update(current_version=max(self.applied, default=0), pending=pending)
         elif event.kind == "backup":  # before_rollback / before_risky: backups too, for the metric
             log.info("backup written: %s", event.message, extra={"fields": {"event": "backup", "path": event.message}})
-            if self.metrics is not None:
-                self.metrics.last_backup.set(time.time())
+            self.parts.metrics.last_backup.set(time.time())
         else:
             log.warning("%s", event.message)
 
@@ -384,10 +281,9 @@ class Daemon:
             self.update(state="error", last_error=message)
         else:
             log.info("scheduled backup written: %s", path, extra={"fields": {"event": "backup", "path": str(path)}})
-            if self.metrics is not None:
-                self.metrics.last_backup.set(time.time())
+            self.parts.metrics.last_backup.set(time.time())
             self.update(state=before["state"], last_error=before["last_error"])
-        self._note_next_backup()
+        self.parts.note_next_backup()
 
 
 def main(settings: Settings, *, verbose: bool = False) -> int:
