@@ -274,8 +274,9 @@ def test_ready_status_and_watchdog_messages_and_metrics(sqlite_project, daemons)
     ready = next(m for m in d.messages if "READY=1" in m)
     assert f"STATUS=idle: at {V + 1}" in ready, "READY comes after the first reconcile"
     start = len([m for m in d.messages if m == "WATCHDOG=1"])
-    time.sleep(1.2)
-    assert len([m for m in d.messages if m == "WATCHDOG=1"]) - start >= 3
+    began = time.monotonic()
+    d.wait(lambda: len([m for m in d.messages if m == "WATCHDOG=1"]) - start >= 3, "three more WATCHDOG=1 pings", timeout=10)
+    assert time.monotonic() - began < 3, "pings come every half period (0.2 s), not now and then"
     code, body = d.http(port, "/metrics")
     text = body.decode()
     assert code == 200
@@ -297,11 +298,13 @@ def test_a_failed_migration_waits_for_a_change_before_it_runs_again(sqlite_proje
     d = daemons(project, env={"MIGRUND_TEST_MARKER": str(attempts)})
     doc = d.wait_state("error")
     assert "failed on purpose" in doc["last_error"]
-    time.sleep(2)  # several rescans
+    passes = d.log().count("error: ")
+    d.wait(lambda: d.log().count("error: ") >= passes + 3, "three more rescans")
     assert attempts.read_text() == "x", "no retry without a change"
     d.signal(signal.SIGHUP)
     d.wait(lambda: attempts.read_text() == "xx", "a retry after SIGHUP")
-    time.sleep(1)
+    passes = d.log().count("error: ")
+    d.wait(lambda: d.log().count("error: ") >= passes + 2, "two more rescans")
     assert attempts.read_text() == "xx"
     failing.write_text("up:\n  - sql: CREATE TABLE b (id INTEGER)\n")
     d.wait_state("idle", current_version=V + 1)
@@ -438,8 +441,9 @@ def test_a_reload_whose_http_port_is_taken_keeps_the_daemon_running(sqlite_proje
         port = taken.getsockname()[1]
         fast(project, f"target: {V + 1}\n", daemon=FAST + f"  http: 127.0.0.1:{port}\n")
         d.wait(lambda: "cannot listen on" in d.log(), "the endpoint's error in the log")
+        passes = d.log().count("reconcile (file change)")
         project.table(V + 2, "b", "t2")
-        time.sleep(1)
+        d.wait(lambda: d.log().count("reconcile (file change)") > passes, "the reconcile of the new file")
         assert d.proc.poll() is None and project.applied() == [V + 1], "alive, and at the new target"
     assert d.stop() == 0
 
