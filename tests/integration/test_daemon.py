@@ -13,7 +13,7 @@ import pytest
 
 from tests import servers
 from tests.daemonproc import FAST, DaemonProcess, free_port
-from tests.helpers import Project, clean_env, second_host
+from tests.helpers import REPO, Project, clean_env, second_host
 
 V = 20250101000000
 
@@ -428,6 +428,10 @@ def test_json_logs_are_one_object_a_line(sqlite_project, daemons):
     reconcile = [line for line in lines if line.get("event") == "reconcile"]
     assert reconcile and reconcile[0]["result"] == "done" and reconcile[0]["level"] == "info"
     assert all(line["time"].endswith("Z") for line in lines)
+    # the guide shows an `applied` line: it has the keys a real one has
+    guide = (REPO / "docs" / "guide.md").read_text()
+    shown = json.loads(re.search(r"```json\n(.*?)\n```", guide[guide.index("### Logs"):], re.S)[1])
+    assert set(shown) == set(applied[0]) and shown["event"] == "applied"
 
 
 def test_a_reload_whose_http_port_is_taken_keeps_the_daemon_running(sqlite_project, daemons):
