@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from migrund.cli import COMMANDS, EXAMPLES, build_parser
+from migrund.arguments import COMMANDS, EXAMPLES, build_parser
 from tests.helpers import REPO
 
 
