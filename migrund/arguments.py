@@ -106,6 +106,13 @@ def _repair(p: argparse.ArgumentParser) -> None:
     how.add_argument("--rolled-back", action="store_true", help="record the migration as not applied")
 
 
+def _completion(p: argparse.ArgumentParser) -> None:
+    p.add_argument("shell", choices=SHELLS, help="the shell to complete in")
+
+
+SHELLS = ("bash", "zsh", "fish")
+
+
 def _nothing(p: argparse.ArgumentParser) -> None:
     return None
 
@@ -128,6 +135,7 @@ COMMANDS: tuple[tuple[str, str, tuple[str, ...], Callable[[argparse.ArgumentPars
     ("restore", "replace the database by a backup (checked first; the current state is backed up)", (), _restore),
     ("repair", "clear a dirty state after fixing the database by hand", (), _repair),
     ("daemon", "run the service in the foreground: converge to the target as files and config change", (), _nothing),
+    ("completion", "print the shell code that completes migrund's commands and options", (), _completion),
 )
 # One example per command, shown at the end of its --help (tests/unit/test_cli_help.py parses each).
 EXAMPLES = {
@@ -147,6 +155,7 @@ EXAMPLES = {
     "restore": "migrund restore backups/app-20250101T120000Z-manual.sqlite3",
     "repair": "migrund repair 20250101120000 --rolled-back",
     "daemon": "migrund --config /etc/migrund/migrund.yaml daemon",
+    "completion": "migrund completion bash > /etc/bash_completion.d/migrund",
 }
 _VALUED = frozenset({"--config", "--lock-timeout"})
 # Commands that run no migration code and write nothing: strict permissions only warn for them.
@@ -177,6 +186,9 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
         parents=[_globals(False)],
         formatter_class=_Formatter,
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"migrund {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     late = _globals(True)
     for name, help_text, aliases, arguments in COMMANDS:

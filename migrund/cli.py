@@ -75,6 +75,10 @@ def run() -> None:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """The command line ``argv`` (default: this process's) run; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (`migrund completion SHELL` set that up)
+        from argcomplete import autocomplete
+
+        autocomplete(build_parser())  # answers on the shell's channel and exits
     from .errors import InvalidInput, MigrationError, OperationFailed
 
     try:
@@ -140,6 +144,13 @@ def _run(args: argparse.Namespace, out: Output) -> int:
     out.last_command = args.command  # type: ignore[attr-defined]
     if args.command == "init":
         return _finish(args.command, commands.init(args.dir), out)
+    if args.command == "completion":
+        code = commands.completion(args.shell)
+        if out.as_json:
+            out.document({"shell": args.shell, "code": code})
+        else:
+            say(code)
+        return 0
     settings = config.load(args.config)
     verbose = bool(getattr(args, "verbose", False))
     if args.command == "daemon":

@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from . import hooks, sql
+from . import foreign, hooks, sql
 from .cache import KeyedCache
 from .model import Migration, SourceFile, Step, dialect_sql
 from .validate import format_path, line_of, schema_bytes, schema_problems
@@ -64,6 +64,7 @@ class Scan:
         self.files: dict[int, SourceFile] = {}
         self.warnings: list[str] = []
         self.problems: list[str] = []
+        self.foreign: list[str] = []  # names of files that are not migrations (each also a warning)
         self.cache = cache
 
     def remember(self) -> None:
@@ -117,7 +118,8 @@ def scan(folder: Path, judge: Optional[Callable[[str, os.stat_result], None]] = 
                     f"{display(folder / name)}: bad version in the file name; use YYYYMMDDHHMMSS_name or YYYYMMDD_HHMMSS_name"
                 )
             else:
-                result.warnings.append(f"{display(folder / name)}: ignored, the name is not VERSION_name.yaml|yml|py")
+                result.foreign.append(name)
+                result.warnings.append(f"{display(folder / name)}: ignored: {foreign.advice(name)}")
             continue
         version = int(match["date"] + match["time"])
         if version == 0:
@@ -148,6 +150,8 @@ def scan(folder: Path, judge: Optional[Callable[[str, os.stat_result], None]] = 
                 digest.update(content)
                 body[ref] = content.decode("utf-8", "replace")
         result.files[version] = SourceFile(version, match["name"], name, kind, data, refs, digest.hexdigest(), body)
+    if result.foreign and not result.files:
+        result.problems.append(foreign.no_migrations(display(folder), result.foreign))
     result.files = dict(sorted(result.files.items()))
     return result
 

@@ -25,6 +25,7 @@ def status(
     interrupted_restore: Optional[str],
     daemon: Any,
     database: str,
+    ignored: Sequence[str] = (),
 ) -> tuple[dict[str, Any], Optional[MigrationError]]:
     """The status document, and the ``NotAtTarget`` (exit 6) that ``status --check`` raises when the database is not there."""
     target = planner.parse_version(target_spec, "target") if target_spec != "latest" else planner.LATEST
@@ -44,6 +45,7 @@ def status(
         "interrupted_restore": interrupted_restore,
         "database": database,
         "target": target_spec,
+        "ignored": list(ignored),  # files in the migrations folder that are not migrations
     }
     if not (pending or above or interrupted_restore):
         return doc, None

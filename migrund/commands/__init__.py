@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .backups import list_backups, restore, take_backup
     from .changing import apply, reconcile, repair, rollback
     from .reading import check_safety, history, plan, status, validate, verify
-    from .scaffolding import init, new
+    from .scaffolding import completion, init, new
 
 # Each command's module is imported when the command is first asked for: a run imports
 # only the room of the command it runs (start-up time is most of a no-op run).
@@ -27,10 +27,10 @@ _HOME = {
     "apply": "changing", "reconcile": "changing", "repair": "changing", "rollback": "changing",
     "check_safety": "reading", "history": "reading", "plan": "reading", "status": "reading",
     "validate": "reading", "verify": "reading",
-    "init": "scaffolding", "new": "scaffolding",
+    "init": "scaffolding", "new": "scaffolding", "completion": "scaffolding",
 }
 __all__ = [
-    "Project", "apply", "check_safety", "history", "init", "list_backups", "new", "plan",
+    "Project", "apply", "check_safety", "completion", "history", "init", "list_backups", "new", "plan",
     "reconcile", "repair", "restore", "rollback", "status", "take_backup", "validate", "verify",
 ]
 

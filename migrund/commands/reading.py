@@ -25,6 +25,7 @@ def status(project: Project, *, check: bool = False) -> dict[str, Any]:
         doc, not_there = report.status(
             state.files, state.applied, project.settings.target, dirty=state.dirty, interrupted_restore=state.interrupted_restore,
             daemon=read_daemon_status(project.settings.daemon.status_file), database=project.settings.url.masked(),
+            ignored=project.scan().foreign,
         )
     if state.interrupted_restore:
         project.warn(f"a restore of {state.interrupted_restore} was interrupted: the database is partly loaded; run the restore again")

@@ -1,4 +1,4 @@
-"""The commands that write files, not the database: init, new."""
+"""The commands that write files or print text, not touching the database: init, new, completion."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,3 +22,10 @@ def new(project: Project, name: str, description: str = "", *, python: bool = Fa
     from ..scaffold import new_migration
 
     return new_migration(project.settings, name, description, python=python)
+
+
+def completion(shell: str) -> str:
+    """``completion``: the code that makes ``shell`` complete migrund's commands and options (argcomplete)."""
+    from argcomplete import shellcode
+
+    return shellcode(["migrund"], shell=shell)
