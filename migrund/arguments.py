@@ -56,13 +56,18 @@ def _status(p: argparse.ArgumentParser) -> None:
     p.add_argument("--check", action="store_true", help="exit 6 when the database is not at the target")
 
 
+_SQL_HELP = "print the statements that would run, in order, as a SQL script (with --dry-run)"
+
+
 def _plan(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to", metavar="V")
+    p.add_argument("--sql", action="store_true", help=_SQL_HELP.replace(" (with --dry-run)", ""))
 
 
 def _apply(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to", metavar="V")
     p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--sql", action="store_true", help=_SQL_HELP)
     p.add_argument("--atomic", action="store_true", help="the whole batch in one transaction")
     p.add_argument("--out-of-order", action="store_true", help="also apply pending migrations older than the current version")
 
@@ -74,6 +79,7 @@ def _rollback(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-destructive", action="store_true")
     p.add_argument("--from-history", action="store_true", help="run the down stored in the history, not the file's")
     p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--sql", action="store_true", help=_SQL_HELP)
 
 
 def _reconcile(p: argparse.ArgumentParser) -> None:
@@ -143,9 +149,9 @@ EXAMPLES = {
     "new": "migrund new add_users --description 'Create the users table'",
     "validate": "migrund validate --json",
     "status": "migrund status --check",
-    "plan": "migrund plan --to 20250101120000 --json",
+    "plan": "migrund plan --to 20250101120000 --sql",
     "apply": "migrund apply --to 20250101120000 --dry-run",
-    "rollback": "migrund rollback --steps 2 --dry-run",
+    "rollback": "migrund rollback --steps 2 --dry-run --sql",
     "reconcile": "migrund reconcile --lock-timeout 60",
     "history": "migrund history --rollbacks --limit 10",
     "check-safety": "migrund check-safety 20250101120000 --json",

@@ -191,7 +191,18 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         "backups": lambda: commands.list_backups(project),
         "restore": lambda: commands.restore(project, args.path, force=args.force),
     }
-    return _finish(name, runners[name](), out)
+    sql = bool(getattr(args, "sql", False))
+    if sql and name != "plan" and not args.dry_run:
+        from .errors import InvalidInput
+
+        raise InvalidInput(f"--sql shows what would run: use it with --dry-run (migrund {name} --dry-run --sql)", kind="usage")
+    result = runners[name]()
+    if sql and not out.as_json:
+        from .render import sql_script
+
+        say(sql_script(result))
+        return 0
+    return _finish(name, result, out)
 
 
 def _configure_logging(settings: Any, verbose: bool, quiet: bool) -> None:

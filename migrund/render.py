@@ -53,6 +53,23 @@ def _plan(doc: dict) -> str:
     return "\n".join(lines)
 
 
+def sql_script(doc: dict) -> str:
+    """A plan as the SQL it would run, statement by statement, each migration under a comment naming it."""
+    details = {d["version"]: d for d in doc.get("details", [])}
+    lines = [f"-- migrund: from {doc['from_version']} to {doc['to_version']}; migrund's own bookkeeping (history rows, locks) is not shown"]
+    for step in doc["steps"]:
+        detail = details.get(step["version"], {})
+        lines.append(f"\n-- {step['direction']} {step['version']} {step['name']}")
+        if "note" in detail:
+            lines.append(f"-- cannot be shown: {detail['note']}")
+        for item in detail.get("steps", []):
+            if item["kind"] == "sql":
+                lines.extend(statement.rstrip().rstrip(";") + ";" for statement in item["statements"])
+            else:
+                lines.append(f"-- python {item['call']} (runs Python, not shown as SQL)")
+    return "\n".join(lines)
+
+
 def _run(doc: dict) -> str:
     if doc.get("dry_run"):
         return _plan(doc)

@@ -107,3 +107,14 @@ def plan_document(plan: Any, *, dry_run: bool, steps: Optional[Sequence[Any]] = 
         "dry_run": dry_run,
         "steps": [s.as_json() for s in (plan.steps if steps is None else steps)],
     }
+
+
+def step_detail(version: int, direction: str, migration: Migration, dialect: str) -> dict[str, Any]:
+    """What one planned migration runs: each step's SQL for ``dialect`` and the statements it is split into, or the Python called."""
+    described = []
+    for item in migration.steps(direction):  # type: ignore[arg-type]
+        if item.kind == "sql":
+            described.append({"kind": "sql", "sql": item.sql_for(dialect), "statements": list(item.statements)})
+        else:
+            described.append({"kind": "python", "call": f"{item.path}:{item.function}"})
+    return {"version": version, "description": migration.description, "steps": described}

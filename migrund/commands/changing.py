@@ -4,12 +4,13 @@ from __future__ import annotations
 from .. import plan as planner
 from ..drivers.base import driver_class
 from ..execute import run_plan, run_repair
+from .. import report
 from ..report import plan_document
 from ..session import Project, State
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Optional
+    from typing import Any, Callable, Optional, Sequence
 
     from ..model import Migration
 
@@ -19,6 +20,12 @@ def _first_refusal(decision: planner.Decision, warn: Callable[[str], None]) -> N
         warn(warning)
     if decision.refusals:
         raise decision.refusals[0]
+
+
+def _with_details(doc: dict[str, Any], migrations: Sequence[Migration], direction: str, state: State) -> dict[str, Any]:
+    """A dry run's document with what each migration would run (``--sql`` prints the statements)."""
+    doc["details"] = [report.step_detail(m.version, direction, m, state.project.settings.dialect) for m in migrations]
+    return doc
 
 
 def apply(
@@ -53,7 +60,8 @@ def apply(
         decision, migrations = decide(state)
         if dry_run or not (migrations or decision.refusals or decision.warnings):
             _first_refusal(decision, project.warn)
-            return plan_document(decision.plan, dry_run=dry_run)
+            doc = plan_document(decision.plan, dry_run=dry_run)
+            return _with_details(doc, migrations, "up", state) if dry_run else doc
         seen = (state.applied, state.dirty)
     with project.session(write=True) as state:
         if (state.applied, state.dirty) != seen:  # another runner got there first
@@ -92,7 +100,7 @@ def rollback(
         )
         _first_refusal(decision, project.warn)
         if dry_run:
-            return plan_document(decision.plan, dry_run=True)
+            return _with_details(plan_document(decision.plan, dry_run=True), [migrations[a.version] for a in chosen], "down", state)
         how = "rollback --from-history" if from_history else "rollback"
         return run_plan(state, decision.plan, [migrations[a.version] for a in chosen], [], how=how)
 

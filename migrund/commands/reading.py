@@ -98,12 +98,7 @@ def _step_detail(state: State, step: Any) -> dict[str, Any]:
         migration = state.definition(step.version)
     except MigrationError as exc:
         return {"version": step.version, "steps": [], "note": str(exc)}
-    dialect = state.project.settings.dialect
-    described = [
-        {"kind": "sql", "sql": item.sql_for(dialect)} if item.kind == "sql" else {"kind": "python", "call": f"{item.path}:{item.function}"}
-        for item in migration.steps(step.direction)
-    ]
-    return {"version": step.version, "description": migration.description, "steps": described}
+    return report.step_detail(step.version, step.direction, migration, state.project.settings.dialect)
 
 
 def history(project: Project, *, rollbacks: bool = False, limit: Optional[int] = None) -> list[dict[str, Any]]:
