@@ -105,6 +105,11 @@ def _restore(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="accept a schema version no migration file has")
 
 
+def _baseline(p: argparse.ArgumentParser) -> None:
+    p.add_argument("version", metavar="VERSION", help="the version the database already stands at (or latest)")
+    p.add_argument("--dry-run", action="store_true", help="show what would be recorded")
+
+
 def _repair(p: argparse.ArgumentParser) -> None:
     p.add_argument("version")
     how = p.add_mutually_exclusive_group(required=True)
@@ -140,6 +145,7 @@ COMMANDS: tuple[tuple[str, str, tuple[str, ...], Callable[[argparse.ArgumentPars
     ("backups", "list the backups in backup.dir and whether each is intact", (), _nothing),
     ("restore", "replace the database by a backup (checked first; the current state is backed up)", (), _restore),
     ("repair", "clear a dirty state after fixing the database by hand", (), _repair),
+    ("baseline", "record every migration up to VERSION as applied without running it (an existing database joins)", (), _baseline),
     ("daemon", "run the service in the foreground: converge to the target as files and config change", (), _nothing),
     ("completion", "print the shell code that completes migrund's commands and options", (), _completion),
 )
@@ -160,6 +166,7 @@ EXAMPLES = {
     "backups": "migrund backups --json",
     "restore": "migrund restore backups/app-20250101T120000Z-manual.sqlite3",
     "repair": "migrund repair 20250101120000 --rolled-back",
+    "baseline": "migrund baseline 20250101120000 --dry-run",
     "daemon": "migrund --config /etc/migrund/migrund.yaml daemon",
     "completion": "migrund completion bash > /etc/bash_completion.d/migrund",
 }

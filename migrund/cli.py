@@ -187,6 +187,7 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         "check-safety": lambda: commands.check_safety(project, args.version),
         "verify": lambda: commands.verify(project),
         "repair": lambda: commands.repair(project, args.version, applied=args.applied),
+        "baseline": lambda: commands.baseline(project, args.version, dry_run=args.dry_run),
         "backup": lambda: commands.take_backup(project, output=args.output, fmt=args.format),
         "backups": lambda: commands.list_backups(project),
         "restore": lambda: commands.restore(project, args.path, force=args.force),

@@ -85,6 +85,7 @@ class Settings:
     log_level: str
     log_format: str
     masked: Mapping[str, Any]
+    baseline: Optional[str] = None  # migrations.baseline: recorded, not run, at the first start
 
     @property
     def dialect(self) -> str:
@@ -256,6 +257,7 @@ def from_mapping(
         db_schema=database.get("schema"),
         migrations_dir=migrations_dir,
         out_of_order=bool(migrations.get("out_of_order", False)),
+        baseline=None if migrations.get("baseline") is None else str(migrations["baseline"]),
         target=target,
         lock_path=lock_path,
         lock_timeout=float(lock.get("timeout", 60)),

@@ -62,6 +62,16 @@ def run_repair(state: State, repair: RepairPlan) -> dict[str, Any]:
     return {"version": marker.version, "direction": marker.direction, "step": marker.step, "recorded": repair.outcome}
 
 
+def run_baseline(state: State, migrations: Sequence[Migration], version: int) -> None:
+    """Record ``migrations`` as applied without running them, with the audit row, in one transaction."""
+    state.prepare()
+    assert state.driver is not None and state.history is not None
+    with state.driver.transaction():
+        for migration in migrations:
+            state.history.record_applied(migration, 0, via="baseline")
+        state.history.record_audit("baseline", {"version": version, "recorded": [m.version for m in migrations]})
+
+
 def _backup_before(state: State, reason: str, version: int) -> Path:
     """An automatic backup; its failure stops the run like a failing step 0 of ``version`` (exit 1, with the document)."""
     try:

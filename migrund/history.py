@@ -4,6 +4,9 @@ Format 1: ``migrund_meta`` (key/value, holds ``format``), ``migrund_history`` (o
 applied migration, with its stored body), ``migrund_rollbacks`` (one row per rollback or
 repair), ``migrund_dirty`` (at most one row: a non-transactional step in progress) and
 ``migrund_repairs`` (who cleared which dirty state, and how).
+Format 2 adds ``migrund_audit``: one row per act that records instead of running
+(``baseline``), with who, when and a JSON detail. A format-1 database is brought to 2 by
+the first command that writes.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
 
     from .drivers.base import Driver
 
-FORMAT = 1
+FORMAT = 2
 
 
 @lru_cache(maxsize=None)
@@ -47,8 +50,9 @@ class History:
         self._next_seq: Optional[int] = None
         self._by: Optional[str] = None
         q = driver.qualify
-        self.meta, self.hist, self.rolls, self.dirt, self.repairs = (
-            q("migrund_meta"), q("migrund_history"), q("migrund_rollbacks"), q("migrund_dirty"), q("migrund_repairs")
+        self.meta, self.hist, self.rolls, self.dirt, self.repairs, self.audit = (
+            q("migrund_meta"), q("migrund_history"), q("migrund_rollbacks"), q("migrund_dirty"), q("migrund_repairs"),
+            q("migrund_audit"),
         )
         # Built once: they run once per migration.
         self._insert_applied = (
@@ -66,15 +70,23 @@ class History:
     def ensure(self) -> None:
         """Create the tables on first use; refuse a format newer than this migrund knows."""
         t = self.driver.column_types
+        audit = (
+            f"CREATE TABLE IF NOT EXISTS {self.audit} (id {t['autoid']}, action {t['key']} NOT NULL,"
+            f" acted_at {t['key']} NOT NULL, acted_by {t['key']} NOT NULL, detail {t['longtext']} NOT NULL)"
+        )
         if self.exists():
             rows = self.driver.query(f"SELECT value FROM {self.meta} WHERE name = 'format'")
-            found = int(rows[0][0]) if rows else FORMAT
+            found = int(rows[0][0]) if rows else 1
             if found > FORMAT:
                 raise InvalidInput(
                     f"the migrund_* tables have format {found}, newer than this migrund understands ({FORMAT}); upgrade migrund"
                 )
+            if found < 2:  # format 1 -> 2: the audit table
+                self.driver.execute(audit)
+                self.driver.execute(f"UPDATE {self.meta} SET value = {self.p} WHERE name = 'format'", (str(FORMAT),))
             return
         statements = [
+            audit,
             f"CREATE TABLE IF NOT EXISTS {self.meta} (name {t['key']} PRIMARY KEY, value {t['text']} NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {self.rolls} (id {t['autoid']}, version {t['bigint']} NOT NULL,"
             f" name {t['key']} NOT NULL, rolled_back_at {t['key']} NOT NULL, rolled_back_by {t['key']} NOT NULL,"
@@ -177,6 +189,18 @@ class History:
             f" VALUES ({', '.join([self.p] * 6)})",
             (marker.version, marker.direction, marker.step, outcome, utc_iso(), actor()),
         )
+
+    def record_audit(self, action: str, detail: Mapping[str, Any]) -> None:
+        """Write who did ``action`` (recorded, not run) and its ``detail`` (caller's transaction)."""
+        self.driver.execute(
+            f"INSERT INTO {self.audit} (action, acted_at, acted_by, detail) VALUES ({', '.join([self.p] * 4)})",
+            (action, utc_iso(), actor(), json.dumps(dict(detail), sort_keys=True)),
+        )
+
+    def audits(self) -> list[dict[str, Any]]:
+        """Audit rows, oldest first."""
+        rows = self.driver.query(f"SELECT action, acted_at, acted_by, detail FROM {self.audit} ORDER BY id")
+        return [{"action": a, "acted_at": at, "acted_by": by, "detail": json.loads(d)} for a, at, by, d in rows]
 
     def _marker_by(self) -> str:
         # The database session that runs the steps, where the engine has one to name: a

@@ -297,6 +297,21 @@ def plan_repair(dirty: Optional[DirtyMarker], version: int, *, applied: bool) ->
     )
 
 
+def plan_baseline(files: Mapping[int, SourceFile], applied: Sequence[Applied], version: Optional[int], dirty: Optional[DirtyMarker]) -> list[int]:
+    """The versions ``baseline`` records as applied without running them: every file up to ``version`` not yet applied.
+
+    ``version`` is a file's (``LATEST``: all files). A dirty database is refused (5): its
+    state must be settled with ``repair`` first.
+    """
+    refusals = _dirty_refusal(dirty)
+    if refusals:
+        raise refusals[0]
+    if version == 0:
+        raise InvalidInput("baseline 0 records nothing: name the version the database already stands at", kind="invalid_version")
+    done = {a.version for a in applied}
+    return [v for v in files if v not in done and (version is LATEST or v <= version)]
+
+
 def with_dirty(decision: Decision, dirty: Optional[DirtyMarker], interrupted_restore: Optional[str] = None) -> Decision:
     """Put the dirty refusals first (an interrupted restore, then a dirty marker), where the check order puts them."""
     decision.refusals[:0] = ([restore_refusal(interrupted_restore)] if interrupted_restore else []) + _dirty_refusal(dirty)

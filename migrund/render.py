@@ -140,6 +140,14 @@ def _restore(doc: dict) -> str:
     return f"restored {doc['restored']} (schema version {doc['schema_version']}){saved}"
 
 
+def _baseline(doc: dict) -> str:
+    recorded = doc["recorded"]
+    if not recorded:
+        return f"nothing to record: every migration up to {doc['version']} is already applied"
+    verb = "would record" if doc["dry_run"] else "recorded"
+    return f"{verb} {len(recorded)} migration(s) up to {doc['version']} as applied, without running them: {_versions(recorded)}"
+
+
 def _new(path: Any) -> str:
     from .loader import display
 
@@ -148,6 +156,7 @@ def _new(path: Any) -> str:
 
 _RENDERERS: dict[str, Callable[[Any], str]] = {
     "status": _status,
+    "baseline": _baseline,
     "plan": _plan,
     "apply": _run,
     "rollback": _run,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import plan as planner
 from ..drivers.base import driver_class
-from ..execute import run_plan, run_repair
+from ..execute import run_baseline, run_plan, run_repair
 from .. import report
 from ..report import plan_document
 from ..session import Project, State
@@ -64,7 +64,7 @@ def apply(
             return _with_details(doc, migrations, "up", state) if dry_run else doc
         seen = (state.applied, state.dirty)
     with project.session(write=True) as state:
-        if (state.applied, state.dirty) != seen:  # another runner got there first
+        if _first_start(state) or (state.applied, state.dirty) != seen:  # baselined now, or another runner got there first
             decision, migrations = decide(state)
         _first_refusal(decision, project.warn)
         if not migrations:
@@ -108,6 +108,7 @@ def rollback(
 def reconcile(project: Project, *, out_of_order: bool = False) -> dict[str, Any]:
     """One daemon pass: apply and roll back until the database stands at the config target."""
     with project.session(write=True) as state:
+        _first_start(state)
         decision = state.reconcile_plan(project.settings.target, out_of_order=out_of_order or project.settings.out_of_order)
         _first_refusal(decision, project.warn)
         if not decision.plan.steps:
@@ -115,6 +116,35 @@ def reconcile(project: Project, *, out_of_order: bool = False) -> dict[str, Any]
         down = [state.definition(s.version) for s in decision.plan.steps if s.direction == "down"]
         up = [state.definition(s.version) for s in decision.plan.steps if s.direction == "up"]
         return run_plan(state, decision.plan, down, up)
+
+
+def _first_start(state: State) -> bool:
+    """With ``migrations.baseline``, a database without migrund's tables first records that baseline; whether it did."""
+    spec = state.project.settings.baseline
+    if spec is None or state.history is not None:
+        return False
+    state.validate_all()
+    target = planner.resolve_target(spec, state.files, "migrations.baseline")
+    versions = planner.plan_baseline(state.files, state.applied, target, state.dirty)
+    if not versions:
+        return False
+    run_baseline(state, [state.definition(v) for v in versions], versions[-1])
+    state.project.warn(f"first start: {len(versions)} migration(s) up to {versions[-1]} recorded as applied without running them (migrations.baseline)")
+    assert state.history is not None
+    state.applied = state.history.applied()
+    return True
+
+
+def baseline(project: Project, version: str, *, dry_run: bool = False) -> dict[str, Any]:
+    """Record every migration up to ``version`` as applied without running it: an existing database joins."""
+    with project.session(write=not dry_run) as state:
+        state.validate_all()
+        target = planner.resolve_target(version, state.files, "version")
+        versions = planner.plan_baseline(state.files, state.applied, target, state.dirty)
+        upto = target if target is not planner.LATEST else max(state.files, default=0)
+        if versions and not dry_run:
+            run_baseline(state, [state.definition(v) for v in versions], upto)
+        return {"version": upto, "recorded": versions, "dry_run": dry_run}
 
 
 def repair(project: Project, version: str, *, applied: bool) -> dict[str, Any]:
