@@ -105,6 +105,10 @@ def _restore(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="accept a schema version no migration file has")
 
 
+def _wait(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timeout", metavar="SECONDS", type=float, default=600.0, help="give up after this long (default 600): exit 6")
+
+
 def _baseline(p: argparse.ArgumentParser) -> None:
     p.add_argument("version", metavar="VERSION", help="the version the database already stands at (or latest)")
     p.add_argument("--dry-run", action="store_true", help="show what would be recorded")
@@ -146,6 +150,7 @@ COMMANDS: tuple[tuple[str, str, tuple[str, ...], Callable[[argparse.ArgumentPars
     ("restore", "replace the database by a backup (checked first; the current state is backed up)", (), _restore),
     ("repair", "clear a dirty state after fixing the database by hand", (), _repair),
     ("baseline", "record every migration up to VERSION as applied without running it (an existing database joins)", (), _baseline),
+    ("wait", "wait until the daemon reports the database at its target; exit with its reason if it is blocked", (), _wait),
     ("daemon", "run the service in the foreground: converge to the target as files and config change", (), _nothing),
     ("completion", "print the shell code that completes migrund's commands and options", (), _completion),
 )
@@ -168,11 +173,12 @@ EXAMPLES = {
     "repair": "migrund repair 20250101120000 --rolled-back",
     "baseline": "migrund baseline 20250101120000 --dry-run",
     "daemon": "migrund --config /etc/migrund/migrund.yaml daemon",
+    "wait": "migrund wait --timeout 300",
     "completion": "migrund completion bash > /etc/bash_completion.d/migrund",
 }
 _VALUED = frozenset({"--config", "--lock-timeout"})
 # Commands that run no migration code and write nothing: strict permissions only warn for them.
-READ_ONLY = frozenset({"validate", "status", "plan", "history", "check-safety", "verify", "backups"})
+READ_ONLY = frozenset({"validate", "status", "plan", "history", "check-safety", "verify", "backups", "wait"})
 
 
 def command_in(argv: Sequence[str]) -> Optional[str]:

@@ -188,6 +188,7 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         "verify": lambda: commands.verify(project),
         "repair": lambda: commands.repair(project, args.version, applied=args.applied),
         "baseline": lambda: commands.baseline(project, args.version, dry_run=args.dry_run),
+        "wait": lambda: commands.wait(project, timeout=args.timeout),
         "backup": lambda: commands.take_backup(project, output=args.output, fmt=args.format),
         "backups": lambda: commands.list_backups(project),
         "restore": lambda: commands.restore(project, args.path, force=args.force),

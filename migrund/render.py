@@ -148,6 +148,10 @@ def _baseline(doc: dict) -> str:
     return f"{verb} {len(recorded)} migration(s) up to {doc['version']} as applied, without running them: {_versions(recorded)}"
 
 
+def _wait(doc: dict) -> str:
+    return f"the database is at its target {doc['target_version']} (daemon pid {doc['pid']}, idle)"
+
+
 def _new(path: Any) -> str:
     from .loader import display
 
@@ -157,6 +161,7 @@ def _new(path: Any) -> str:
 _RENDERERS: dict[str, Callable[[Any], str]] = {
     "status": _status,
     "baseline": _baseline,
+    "wait": _wait,
     "plan": _plan,
     "apply": _run,
     "rollback": _run,

@@ -76,6 +76,11 @@ class Project:
 
     # -- reading -------------------------------------------------------------------------
 
+    def rescan(self) -> None:
+        """Forget the folder read so far: the next ``scan`` reads it again (for commands that wait)."""
+        self._scan = None
+        self._defined.clear()
+
     def scan(self) -> loader.Scan:
         """The migrations folder, read once per command; folder-level problems are exit 2."""
         if self._scan is None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .changing import apply, baseline, reconcile, repair, rollback
     from .reading import check_safety, history, plan, status, validate, verify
     from .scaffolding import completion, init, new
+    from .waiting import wait
 
 # Each command's module is imported when the command is first asked for: a run imports
 # only the room of the command it runs (start-up time is most of a no-op run).
@@ -27,11 +28,12 @@ _HOME = {
     "apply": "changing", "baseline": "changing", "reconcile": "changing", "repair": "changing", "rollback": "changing",
     "check_safety": "reading", "history": "reading", "plan": "reading", "status": "reading",
     "validate": "reading", "verify": "reading",
+    "wait": "waiting",
     "init": "scaffolding", "new": "scaffolding", "completion": "scaffolding",
 }
 __all__ = [
     "Project", "apply", "baseline", "check_safety", "completion", "history", "init", "list_backups", "new", "plan",
-    "reconcile", "repair", "restore", "rollback", "status", "take_backup", "validate", "verify",
+    "reconcile", "repair", "restore", "rollback", "status", "take_backup", "validate", "verify", "wait",
 ]
 
 

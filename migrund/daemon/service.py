@@ -184,12 +184,12 @@ class Daemon:
         """One pass: reload the config, then bring the database to the target, recording the outcome."""
         started = time.perf_counter()
         if not self._load_config(reload=False):
-            self._finish("blocked", f"the config is invalid: {self.config_problem}", started)
+            self._finish("blocked", f"the config is invalid: {self.config_problem}", started, code=2)
             return
         project = self._project()
         try:
             if not forced and still_failed(self.failed, self.settings, project.scan().files):
-                self._finish("error", self.snapshot()["last_error"], started, refresh=project)
+                self._finish("error", self.snapshot()["last_error"], started, refresh=project, code=self.snapshot()["last_exit_code"])
                 return
             self.failed = None
             result = commands.reconcile(project)
@@ -214,26 +214,29 @@ class Daemon:
         if not isinstance(exc, MigrationError):
             log.exception("internal error during a reconcile")
             self.failures += 1
-            self._finish("error", f"internal error: {type(exc).__name__}: {exc}", started)
+            self._finish("error", f"internal error: {type(exc).__name__}: {exc}", started, code=1)
             return
         if verdict.remember_failure:
             assert isinstance(exc, StepFailed) and exc.version is not None
             source = project.scan().files.get(exc.version)
             self.failed = Failed(exc.version, source.checksum if source else "", self.settings)
-            self._finish("error", f"{sentence(exc)}; not retried until its file or the config changes, or SIGHUP", started, refresh=project)
+            self._finish("error", f"{sentence(exc)}; not retried until its file or the config changes, or SIGHUP", started,
+                         refresh=project, code=exc.exit_code)
         elif not verdict.retry:
-            self._finish(verdict.state, sentence(exc), started, refresh=project)
+            self._finish(verdict.state, sentence(exc), started, refresh=project, code=exc.exit_code)
         elif not self.requests.stop:
             self.failures += 1
             wait = backoff(self.failures, self.settings.daemon.retry_min_seconds, self.settings.daemon.retry_max_seconds)
-            self._finish("error", f"{sentence(exc)}; retrying in {wait:g} s", started, refresh=project)
+            self._finish("error", f"{sentence(exc)}; retrying in {wait:g} s", started, refresh=project, code=exc.exit_code)
 
-    def _finish(self, state: str, error: Optional[str], started: float, *, refresh: Optional[commands.Project] = None, ok: bool = True) -> None:
+    def _finish(self, state: str, error: Optional[str], started: float, *, refresh: Optional[commands.Project] = None,
+                ok: bool = True, code: Optional[int] = None) -> None:
         if state != "idle":
             log.log(logging.WARNING if state == "blocked" else logging.ERROR, "%s: %s", state, error,
                     extra={"fields": {"event": "reconcile", "result": state}})
             self.parts.metrics.reconcile_failures.labels(state).inc()
-        fields: dict[str, Any] = {"state": state, "last_error": error, "last_reconcile_at": utc_iso()}
+        # last_exit_code: what the same refusal or failure exits with from the CLI (`migrund wait` passes it on)
+        fields: dict[str, Any] = {"state": state, "last_error": error, "last_exit_code": code, "last_reconcile_at": utc_iso()}
         if refresh is not None:
             fields.update(self._figures(refresh))
         self.parts.metrics.last_reconcile.set(time.time())

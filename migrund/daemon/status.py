@@ -35,6 +35,7 @@ class StatusDocument:
             "pending": [],
             "last_reconcile_at": None,
             "last_error": None,
+            "last_exit_code": None,
             "next_backup_at": None,
             "pid": os.getpid(),
             "database": database,

@@ -1,0 +1,58 @@
+"""migrund wait: what a deploy pipeline runs after a push; against the daemon as a real process."""
+from __future__ import annotations
+
+import pytest
+
+from tests.daemonproc import FAST, DaemonProcess
+
+V = 20250101000000
+
+SLOW_HOOK = "import time\n\ndef slow(conn, ctx):\n    time.sleep(4)\n"
+
+
+@pytest.fixture
+def running(sqlite_project):
+    project = sqlite_project
+    project.daemon = FAST
+    project.configure()
+    project.table(V, "a", "a")
+    daemon = DaemonProcess(project)
+    daemon.wait_state("idle", current_version=V)
+    yield project, daemon
+    daemon.close()
+
+
+def test_wait_returns_once_the_pushed_migration_is_applied(running):
+    project, daemon = running
+    project.table(V + 1, "b", "b")  # the push; the daemon has not seen it yet (debounce)
+    result = project.run("wait", "--timeout", "30", "--json")
+    assert result.code == 0, result.err
+    assert result.json["current_version"] == V + 1 and result.json["state"] == "idle"
+    assert project.applied() == [V, V + 1], "wait did not return before the daemon was done"
+
+
+def test_wait_exits_with_the_blocked_states_code_and_reason(running):
+    project, daemon = running
+    project.write(f"{V + 1}_broken.yaml", "up:\n  - sql: 5\n")
+    result = project.run("wait", "--timeout", "30")
+    assert result.code == 2, (result.code, result.err)
+    assert "the daemon is blocked" in result.err and f"{V + 1}_broken.yaml" in result.err
+    as_json = project.run("wait", "--timeout", "30", "--json")
+    assert as_json.code == 2 and as_json.json["state"] == "blocked" and as_json.json["last_exit_code"] == 2
+
+
+def test_wait_gives_up_at_its_timeout_with_exit_6(running):
+    project, daemon = running
+    project.write("hooks/slow.py", SLOW_HOOK)
+    project.write(f"{V + 1}_slow.yaml", "up:\n  - sql: CREATE TABLE s (id INTEGER)\n  - python: hooks/slow.py:slow\n")
+    result = project.run("wait", "--timeout", "1")
+    assert result.code == 6 and "gave up after 1 s" in result.err, result.err
+    assert project.run("wait", "--timeout", "30").code == 0
+
+
+def test_wait_without_a_daemon_says_so(sqlite_project):
+    project = sqlite_project
+    project.configure()
+    project.table(V, "a", "a")
+    result = project.run("wait", "--timeout", "5")
+    assert result.code == 1 and "no daemon is running" in result.err
