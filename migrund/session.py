@@ -140,6 +140,10 @@ class Project:
                 lock.release()
             if self._scan is not None:
                 self._scan.remember()
+            if state is not None and state.changed:
+                from .statusfile import poke_daemon
+
+                poke_daemon(self.settings.daemon.status_file)
 
     def _sweep(self) -> None:
         """Once per command that may write: remove what killed runs left (half-written backups, credentials, dumps).
@@ -182,6 +186,7 @@ class State:
         self.dirty = dirty
         self.interrupted_restore: Optional[str] = None
         self._prepared = False
+        self.changed = False  # set once this session is about to change the database (the daemon is told at the end)
 
     @property
     def files(self) -> dict[int, SourceFile]:
@@ -269,6 +274,7 @@ class State:
         if not self._prepared:
             self.history.ensure()
             self._prepared = True
+        self.changed = True
 
     def runner(self) -> Runner:
         """A runner over this session's connection (prepared for writing)."""

@@ -1,4 +1,4 @@
-"""The daemon's status file: written atomically, read by ``migrund status``."""
+"""The daemon's status file: written atomically, read by ``migrund status`` and ``wait``, and the way to its pid."""
 from __future__ import annotations
 
 import json
@@ -21,6 +21,25 @@ def read_daemon_status(path: Path) -> Optional[dict[str, Any]]:
     if not isinstance(doc, dict) or not pid_running(doc.get("pid")):
         return None
     return doc
+
+
+def poke_daemon(path: Path) -> None:
+    """Have the daemon whose status file is ``path`` look again now (SIGUSR1), not at its next rescan.
+
+    Called when a command changed the database (rollback, repair, baseline, restore...),
+    which would otherwise leave the daemon's status stale for up to ``rescan_seconds``.
+    Best effort: a daemon of another user cannot be signalled, and then rescans as before.
+    """
+    import os
+    import signal
+
+    doc = read_daemon_status(path)
+    pid = doc.get("pid") if doc else None
+    if isinstance(pid, int) and pid != os.getpid():
+        try:
+            os.kill(pid, signal.SIGUSR1)
+        except OSError:
+            pass
 
 
 def write_atomically(path: Path, document: dict[str, Any]) -> None:

@@ -35,5 +35,6 @@ def restore(project: Project, path: str, *, force: bool = False) -> dict[str, An
         before = state.backup("before_restore", spare=source) if state.driver is not None else None
         if state.driver is None:
             state.driver = project.connect(write=True)
+        state.changed = True
         backup.restore_into(state.driver, source, meta)
     return {"restored": str(source), "schema_version": meta["schema_version"], "before_restore": str(before) if before else None}

@@ -90,6 +90,10 @@ class Daemon:
             self.requests.ask(reload=True)
             self.requests.reconcile("SIGHUP")
 
+        def poked(_signum: int, _frame: Any) -> None:  # a CLI command changed the database: look now
+            self.requests.reconcile("CLI change")
+
+        signal.signal(signal.SIGUSR1, poked)
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGHUP, hangup)

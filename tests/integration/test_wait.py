@@ -56,3 +56,20 @@ def test_wait_without_a_daemon_says_so(sqlite_project):
     project.table(V, "a", "a")
     result = project.run("wait", "--timeout", "5")
     assert result.code == 1 and "no daemon is running" in result.err
+
+
+def test_the_daemon_looks_again_at_once_after_a_cli_change(running):
+    import time
+
+    project, daemon = running
+    project.table(V + 1, "b", "b")
+    daemon.wait_state("idle", current_version=V + 1)
+    # rescans are a minute apart here: only the CLI's signal can bring the daemon back this fast
+    started = time.monotonic()
+    assert project.run("rollback").code == 0
+    daemon.wait(lambda: "reconcile (CLI change)" in daemon.log(), "the daemon's reconcile after the CLI's rollback", timeout=5)
+    daemon.wait_state("idle", current_version=V + 1)
+    assert time.monotonic() - started < 5
+    assert project.applied() == [V, V + 1], "target latest: the daemon converged again"
+    base = project.run("baseline", str(V + 1))  # nothing to record: no change, no signal
+    assert base.code == 0 and daemon.log().count("reconcile (CLI change)") == 1
