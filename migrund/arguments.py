@@ -36,6 +36,8 @@ def _globals(suppress: bool) -> argparse.ArgumentParser:
     parent.add_argument("--config", metavar="PATH", default=default, help="config file (default: $MIGRUND_CONFIG, config/migrund.yaml, migrund.yaml)")
     parent.add_argument("--json", action="store_true", default=argparse.SUPPRESS if suppress else False, help="print one JSON document on stdout")
     parent.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=default, help="override lock.timeout")
+    parent.add_argument("--wait-for-db", metavar="SECONDS", type=float, default=default,
+                        help="keep trying an unreachable database this long before failing (a server still starting)")
     noise = parent.add_mutually_exclusive_group()
     noise.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS if suppress else False, help="debug output and tracebacks")
     noise.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS if suppress else False, help="only errors, warnings and results")
@@ -176,7 +178,7 @@ EXAMPLES = {
     "wait": "migrund wait --timeout 300",
     "completion": "migrund completion bash > /etc/bash_completion.d/migrund",
 }
-_VALUED = frozenset({"--config", "--lock-timeout"})
+_VALUED = frozenset({"--config", "--lock-timeout", "--wait-for-db"})
 # Commands that run no migration code and write nothing: strict permissions only warn for them.
 READ_ONLY = frozenset({"validate", "status", "plan", "history", "check-safety", "verify", "backups", "wait"})
 

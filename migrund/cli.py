@@ -164,6 +164,7 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         on_event=out.progress,
         warn=out.warn,
         lock_timeout=args.lock_timeout,
+        wait_for_db=args.wait_for_db or 0.0,
         # Only migrations log (their hooks); a command with nothing to run never imports logging.
         before_run=lambda: _configure_logging(settings, verbose, out.quiet),
     )

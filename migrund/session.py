@@ -20,6 +20,7 @@ from .history import History
 from .lock import RunLock
 from .model import Applied, DirtyMarker, Event, Migration, SourceFile
 from .paths import sweep_workdirs
+from .reach import when_reachable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,8 +47,10 @@ class Project:
         should_stop: Callable[[], bool] = never,
         before_run: Callable[[], None] = lambda: None,
         read_only: bool = False,
+        wait_for_db: float = 0.0,
     ) -> None:
         self.settings = settings
+        self.wait_for_db = wait_for_db  # seconds to keep trying an unreachable server
         self.read_only = read_only  # a command that runs no migration code and writes nothing
         self.restoring = False  # ``restore`` may act on a database whose last restore was interrupted
         self._swept = False
@@ -98,7 +101,7 @@ class Project:
         url = self.settings.url
         if not write and url.path is not None and not url.path.exists():
             return None
-        return load_driver(url, create=write, schema=self.settings.db_schema)
+        return when_reachable(lambda: load_driver(url, create=write, schema=self.settings.db_schema), self.wait_for_db, self.warn, self.should_stop)
 
     @contextmanager
     def session(self, *, write: bool) -> Iterator["State"]:
@@ -162,7 +165,8 @@ class Project:
     def run_lock(self) -> RunLock:
         """The lock every writing command holds: the lock file, then the database's advisory lock."""
         engine = driver_class(self.settings.dialect)
-        return RunLock(self.settings.lock_path, lambda: engine.advisory_lock(self.settings.url, self.settings.db_schema), self.warn)
+        s = self.settings
+        return RunLock(s.lock_path, lambda: when_reachable(lambda: engine.advisory_lock(s.url, s.db_schema), self.wait_for_db, self.warn, self.should_stop), self.warn)
 
     def _timeout(self) -> float:
         return self.settings.lock_timeout if self.lock_timeout is None else self.lock_timeout

@@ -8,11 +8,11 @@ import threading
 class Relay:
     """Listens on a loopback port and relays every connection to ``upstream``; ``cut()`` drops them all."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, listen_port: int = 0) -> None:
         self.upstream = (host, port)
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
+        self.listener.bind(("127.0.0.1", listen_port))
         self.listener.listen(16)
         self.port = self.listener.getsockname()[1]
         self.open: list[socket.socket] = []
