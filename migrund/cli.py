@@ -190,6 +190,7 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         "repair": lambda: commands.repair(project, args.version, applied=args.applied),
         "baseline": lambda: commands.baseline(project, args.version, dry_run=args.dry_run),
         "wait": lambda: commands.wait(project, timeout=args.timeout),
+        "accept": lambda: commands.accept(project, args.version),
         "backup": lambda: commands.take_backup(project, output=args.output, fmt=args.format),
         "backups": lambda: commands.list_backups(project),
         "restore": lambda: commands.restore(project, args.path, force=args.force),

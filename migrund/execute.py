@@ -72,6 +72,16 @@ def run_baseline(state: State, migrations: Sequence[Migration], version: int) ->
         state.history.record_audit("baseline", {"version": version, "recorded": [m.version for m in migrations]})
 
 
+def run_accept(state: State, migration: Migration, previous: str, diff: str) -> None:
+    """Make the edited file the applied version, with an audit row holding the diff, in one transaction."""
+    state.prepare()
+    assert state.driver is not None and state.history is not None
+    with state.driver.transaction():
+        state.history.accept(migration)
+        state.history.record_audit("accept", {"version": migration.version, "previous_checksum": previous,
+                                              "checksum": migration.checksum, "diff": diff})
+
+
 def _backup_before(state: State, reason: str, version: int) -> Path:
     """An automatic backup; its failure stops the run like a failing step 0 of ``version`` (exit 1, with the document)."""
     try:

@@ -162,6 +162,14 @@ class History:
         # Counted only once the row is in: a failed migration's transaction takes it back.
         self._next_seq += 1
 
+    def accept(self, migration: Migration) -> None:
+        """Make ``migration`` as it is now the applied one: its checksum, body and description (caller's transaction)."""
+        body = json.dumps({"files": dict(migration.body), "description": migration.description})
+        self.driver.execute(
+            f"UPDATE {self.hist} SET checksum = {self.p}, body = {self.p}, description = {self.p} WHERE version = {self.p}",
+            (migration.checksum, body, migration.description, migration.version),
+        )
+
     def record_rolled_back(self, version: int, name: str, how: str) -> None:
         """Delete the history row of ``version`` and write its rollback row (caller's transaction)."""
         self.driver.execute(f"DELETE FROM {self.hist} WHERE version = {self.p}", (version,))

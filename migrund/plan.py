@@ -312,6 +312,21 @@ def plan_baseline(files: Mapping[int, SourceFile], applied: Sequence[Applied], v
     return [v for v in files if v not in done and (version is LATEST or v <= version)]
 
 
+def plan_accept(applied: Sequence[Applied], files: Mapping[int, SourceFile], version: int, dirty: Optional[DirtyMarker]) -> Optional[Applied]:
+    """The applied row whose edited file ``accept`` makes the applied one; None when the file is unchanged."""
+    refusals = _dirty_refusal(dirty)
+    if refusals:
+        raise refusals[0]
+    row = next((a for a in applied if a.version == version), None)
+    if row is None:
+        raise InvalidInput(f"version {version} is not applied: there is nothing to accept", kind="unknown_version", version=version)
+    source = files.get(version)
+    if source is None:
+        raise InvalidInput(f"the file of {version} is gone: accept takes an edited file; restore the file or roll back --from-history",
+                           kind="missing_file", version=version)
+    return None if source.checksum == row.checksum else row
+
+
 def with_dirty(decision: Decision, dirty: Optional[DirtyMarker], interrupted_restore: Optional[str] = None) -> Decision:
     """Put the dirty refusals first (an interrupted restore, then a dirty marker), where the check order puts them."""
     decision.refusals[:0] = ([restore_refusal(interrupted_restore)] if interrupted_restore else []) + _dirty_refusal(dirty)

@@ -148,6 +148,12 @@ def _baseline(doc: dict) -> str:
     return f"{verb} {len(recorded)} migration(s) up to {doc['version']} as applied, without running them: {_versions(recorded)}"
 
 
+def _accept(doc: dict) -> str:
+    if not doc["accepted"]:
+        return f"{doc['version']}: its file is as applied; nothing to accept"
+    return f"{doc['version']}: the edited file is now the applied version (nothing ran)\n{doc['diff']}".rstrip()
+
+
 def _wait(doc: dict) -> str:
     return f"the database is at its target {doc['target_version']} (daemon pid {doc['pid']}, idle)"
 
@@ -162,6 +168,7 @@ _RENDERERS: dict[str, Callable[[Any], str]] = {
     "status": _status,
     "baseline": _baseline,
     "wait": _wait,
+    "accept": _accept,
     "plan": _plan,
     "apply": _run,
     "rollback": _run,

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .backups import list_backups, restore, take_backup
-    from .changing import apply, baseline, reconcile, repair, rollback
+    from .changing import accept, apply, baseline, reconcile, repair, rollback
     from .reading import check_safety, history, plan, status, validate, verify
     from .scaffolding import completion, init, new
     from .waiting import wait
@@ -25,14 +25,14 @@ if TYPE_CHECKING:
 # only the room of the command it runs (start-up time is most of a no-op run).
 _HOME = {
     "list_backups": "backups", "restore": "backups", "take_backup": "backups",
-    "apply": "changing", "baseline": "changing", "reconcile": "changing", "repair": "changing", "rollback": "changing",
+    "accept": "changing", "apply": "changing", "baseline": "changing", "reconcile": "changing", "repair": "changing", "rollback": "changing",
     "check_safety": "reading", "history": "reading", "plan": "reading", "status": "reading",
     "validate": "reading", "verify": "reading",
     "wait": "waiting",
     "init": "scaffolding", "new": "scaffolding", "completion": "scaffolding",
 }
 __all__ = [
-    "Project", "apply", "baseline", "check_safety", "completion", "history", "init", "list_backups", "new", "plan",
+    "Project", "accept", "apply", "baseline", "check_safety", "completion", "history", "init", "list_backups", "new", "plan",
     "reconcile", "repair", "restore", "rollback", "status", "take_backup", "validate", "verify", "wait",
 ]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import plan as planner
 from ..drivers.base import driver_class
-from ..execute import run_baseline, run_plan, run_repair
+from ..execute import run_accept, run_baseline, run_plan, run_repair
 from .. import report
 from ..report import plan_document
 from ..session import Project, State
@@ -145,6 +145,19 @@ def baseline(project: Project, version: str, *, dry_run: bool = False) -> dict[s
         if versions and not dry_run:
             run_baseline(state, [state.definition(v) for v in versions], upto)
         return {"version": upto, "recorded": versions, "dry_run": dry_run}
+
+
+def accept(project: Project, version: str) -> dict[str, Any]:
+    """Make the edited file of applied migration ``version`` the applied one (nothing runs): checksum, body, audit row."""
+    wanted = planner.parse_version(version, "version")
+    with project.session(write=True) as state:
+        state.validate_all()
+        row = planner.plan_accept(state.applied, state.files, wanted, state.dirty)
+        if row is None:
+            return {"version": wanted, "accepted": False, "previous_checksum": None, "checksum": state.files[wanted].checksum, "diff": None}
+        diff = state.diff(row)
+        run_accept(state, state.definition(wanted), row.checksum, diff)
+        return {"version": wanted, "accepted": True, "previous_checksum": row.checksum, "checksum": state.files[wanted].checksum, "diff": diff}
 
 
 def repair(project: Project, version: str, *, applied: bool) -> dict[str, Any]:
