@@ -28,8 +28,11 @@ class Output:
         """One line per runner event (text mode only)."""
         if self.as_json or self.quiet:
             return
-        # One whole line per finished migration: hook logs on stderr never split it.
-        if event.kind == "done":
+        # Whole lines (hook logs on stderr never split one): as a migration starts, and as it ends.
+        if event.kind == "start":
+            verb = "applying" if event.direction == "up" else "rolling back"
+            say(f"{verb} {event.version} {event.name} ({event.steps} step{'s' if event.steps != 1 else ''})", flush=True)
+        elif event.kind == "done":
             verb = "applied" if event.direction == "up" else "rolled back"
             say(f"{verb} {event.version} {event.name} in {event.ms} ms", flush=True)
         elif event.kind == "backup":

@@ -133,9 +133,11 @@ class Plan:
 class Event:
     """Something the runner did, for the CLI to print, the daemon to log, tests to collect."""
 
-    kind: Literal["start", "done", "backup", "warning"]
+    kind: Literal["start", "step", "done", "backup", "warning"]
     version: int = 0
     name: str = ""
     direction: Direction = "up"
     ms: int = 0
     message: str = ""
+    steps: int = 0  # start: how many steps the migration has
+    step: int = 0  # step: the 1-based step starting now (2 on; a start announces step 1)

@@ -30,6 +30,10 @@ def _status(doc: dict) -> str:
         "dirty     " + ("no" if dirty is None else f"yes: {dirty['version']} {dirty['direction']} step {dirty['step']} (run `migrund repair`)"),
         "daemon    " + ("not running" if daemon is None else f"{daemon.get('state')} (pid {daemon.get('pid')})" + (f": {daemon['last_error']}" if daemon.get("last_error") else "")),
     ]
+    running = (daemon or {}).get("running")
+    if running:
+        lines.append(f"running   {running['direction']} {running['version']} {running['name']}, step {running['step']} of"
+                     f" {running['steps']}, since {running['since']} (this step since {running['step_since']})")
     if doc.get("ignored"):
         lines.append(f"ignored   {len(doc['ignored'])} file(s) that are not migrations: {', '.join(doc['ignored'])} (see the warnings)")
     return "\n".join(lines)

@@ -69,17 +69,18 @@ class Runner:
                 if should_stop():
                     break
                 backup = before(migration) if before and migration.risky else None
-                on_event(Event("start", migration.version, migration.name, direction))
+                on_event(Event("start", migration.version, migration.name, direction, steps=len(migration.steps(direction))))
                 started = clock()
                 try:
-                    self._one(migration, direction, atomic, how, started)
+                    ms = self._one(migration, direction, atomic, how, started)
                 except StepFailed as exc:
                     if backup is not None:
                         exc.message += f"; the backup taken before it is {backup}"
                         exc.args = (exc.message,)
                     raise
                 done.append(migration.version)
-                on_event(Event("done", migration.version, migration.name, direction, ms=int((clock() - started) * 1000)))
+                # the duration the history row holds, so the output and `history` agree
+                on_event(Event("done", migration.version, migration.name, direction, ms=ms))
             if atomic:
                 self.driver.commit()
         except StepFailed as exc:
@@ -90,54 +91,62 @@ class Runner:
             raise
         return done
 
-    def _one(self, migration: Migration, direction: Direction, in_transaction: bool, how: str, started: float) -> None:
+    def _one(self, migration: Migration, direction: Direction, in_transaction: bool, how: str, started: float) -> int:
+        """Run one migration; the milliseconds its history row records."""
         steps = migration.steps(direction)
         if in_transaction:
             self._steps(migration, direction, steps)
-            self._finish(migration, direction, how, started)
-        elif migration.transaction and self.driver.transactional_ddl:
+            return self._finish(migration, direction, how, started)
+        if migration.transaction and self.driver.transactional_ddl:
             self.driver.begin()
             try:
                 self._steps(migration, direction, steps)
-                self._finish(migration, direction, how, started)
+                ms = self._finish(migration, direction, how, started)
             except BaseException:
                 self.driver.rollback()
                 raise
             faults.point("before_commit")
             self.driver.commit()
             faults.point("after_commit")
-        else:
-            # the dirty-state protocol: a marker before each step; marker cleared with the history row.
-            for index, step in enumerate(steps, 1):
-                self.history.set_dirty(migration.version, direction, index)
-                faults.point("dirty")
-                try:
-                    self._step(migration, direction, index, step)
-                except StepFailed as exc:
-                    exc.dirty = True  # steps before this one are committed
-                    exc.message += (
-                        f"; steps 1-{index - 1} of it were committed" if index > 1 else "; nothing of it was committed"
-                    ) + (
-                        f"; the database is now dirty at {migration.version} step {index}:"
-                        f" fix it by hand, then run `migrund repair {migration.version} --applied` or `--rolled-back`"
-                    )
-                    exc.args = (exc.message,)
-                    raise
-            with self.driver.transaction():
-                self.history.clear_dirty()
-                self._finish(migration, direction, how, started)
-                faults.point("before_commit")
-            faults.point("after_commit")
+            return ms
+        # the dirty-state protocol: a marker before each step; marker cleared with the history row.
+        for index, step in enumerate(steps, 1):
+            if index > 1:
+                self.on_event(Event("step", migration.version, migration.name, direction, step=index))
+            self.history.set_dirty(migration.version, direction, index)
+            faults.point("dirty")
+            try:
+                self._step(migration, direction, index, step)
+            except StepFailed as exc:
+                exc.dirty = True  # steps before this one are committed
+                exc.message += (
+                    f"; steps 1-{index - 1} of it were committed" if index > 1 else "; nothing of it was committed"
+                ) + (
+                    f"; the database is now dirty at {migration.version} step {index}:"
+                    f" fix it by hand, then run `migrund repair {migration.version} --applied` or `--rolled-back`"
+                )
+                exc.args = (exc.message,)
+                raise
+        with self.driver.transaction():
+            self.history.clear_dirty()
+            ms = self._finish(migration, direction, how, started)
+            faults.point("before_commit")
+        faults.point("after_commit")
+        return ms
 
-    def _finish(self, migration: Migration, direction: Direction, how: str, started: float) -> None:
-        """The history change that completes a migration, in its transaction."""
+    def _finish(self, migration: Migration, direction: Direction, how: str, started: float) -> int:
+        """The history change that completes a migration, in its transaction; the milliseconds it took."""
+        ms = int((time.perf_counter() - started) * 1000)
         if direction == "up":
-            self.history.record_applied(migration, int((time.perf_counter() - started) * 1000))
+            self.history.record_applied(migration, ms)
         else:
             self.history.record_rolled_back(migration.version, migration.name, how)
+        return ms
 
     def _steps(self, migration: Migration, direction: Direction, steps: Sequence[Step]) -> None:
         for index, step in enumerate(steps, 1):
+            if index > 1:  # step 1 is announced by the migration's start
+                self.on_event(Event("step", migration.version, migration.name, direction, step=index))
             self._step(migration, direction, index, step)
 
     def _step(self, migration: Migration, direction: Direction, index: int, step: Step) -> None:

@@ -15,6 +15,12 @@ HEALTHY = frozenset({"idle", "applying", "rolling_back", "backing_up"})
 STATES = ("starting", "idle", "applying", "rolling_back", "backing_up", "blocked", "error")
 
 
+def _unix(iso: str) -> float:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
 class Metrics:
     """The daemon's Prometheus metrics, in a registry of their own."""
 
@@ -38,6 +44,14 @@ class Metrics:
             registry=r,
         )
         self.last_backup = Gauge("migrund_last_backup_success_timestamp_seconds", "When the last successful backup ended (Unix time).", registry=r)
+        self.running = Gauge("migrund_running_migration", "Version of the migration running now (0: none).", registry=r)
+        self.running_step = Gauge("migrund_running_step", "1-based step of the migration running now (0: none).", registry=r)
+        self.running_since = Gauge("migrund_running_since_timestamp_seconds", "When the running migration started (Unix time; 0: none).", registry=r)
+        # Every labelled series exists from the start, at zero: a rate() or an alert sees 0, not "no data".
+        for result in ("blocked", "error"):
+            self.reconcile_failures.labels(result)
+        for direction in ("up", "down"):
+            self.durations.labels(direction)
 
     def observe(self, doc: dict[str, Any]) -> None:
         """Copy the status document's figures into the gauges."""
@@ -45,6 +59,10 @@ class Metrics:
         self.target_version.set(doc["target_version"])
         self.pending.set(len(doc["pending"]))
         self.state.state(doc["state"])
+        running = doc.get("running") or {}
+        self.running.set(running.get("version", 0))
+        self.running_step.set(running.get("step", 0))
+        self.running_since.set(_unix(running["since"]) if running else 0)
 
     def text(self) -> bytes:
         """The exposition in the Prometheus text format."""

@@ -240,7 +240,8 @@ class Daemon:
                     extra={"fields": {"event": "reconcile", "result": state}})
             self.parts.metrics.reconcile_failures.labels(state).inc()
         # last_exit_code: what the same refusal or failure exits with from the CLI (`migrund wait` passes it on)
-        fields: dict[str, Any] = {"state": state, "last_error": error, "last_exit_code": code, "last_reconcile_at": utc_iso()}
+        fields: dict[str, Any] = {"state": state, "last_error": error, "last_exit_code": code, "last_reconcile_at": utc_iso(),
+                                  "running": None}
         if refresh is not None:
             fields.update(self._figures(refresh))
         self.parts.metrics.last_reconcile.set(time.time())
@@ -258,7 +259,13 @@ class Daemon:
 
     def _event(self, event: Event) -> None:
         if event.kind == "start":
-            self.update(state="applying" if event.direction == "up" else "rolling_back")
+            running = {"version": event.version, "name": event.name, "direction": event.direction, "step": 1,
+                       "steps": event.steps, "since": utc_iso(), "step_since": utc_iso()}
+            self.update(state="applying" if event.direction == "up" else "rolling_back", running=running)
+        elif event.kind == "step":
+            now = self.snapshot().get("running")
+            if now:
+                self.update(running=dict(now, step=event.step, step_since=utc_iso()))
         elif event.kind == "done":
             verb = "applied" if event.direction == "up" else "rolled back"
             log.info("%s %d %s in %d ms", verb, event.version, event.name, event.ms,
@@ -269,7 +276,7 @@ class Daemon:
                 self.applied.discard(event.version)
             self.parts.metrics.durations.labels(event.direction).observe(event.ms / 1000)
             pending = [v for v in self.snapshot()["pending"] if v != event.version]
-            self.update(current_version=max(self.applied, default=0), pending=pending)
+            self.update(current_version=max(self.applied, default=0), pending=pending, running=None)
         elif event.kind == "backup":  # before_rollback / before_risky: backups too, for the metric
             log.info("backup written: %s", event.message, extra={"fields": {"event": "backup", "path": event.message}})
             self.parts.metrics.last_backup.set(time.time())

@@ -36,6 +36,7 @@ class StatusDocument:
             "last_reconcile_at": None,
             "last_error": None,
             "last_exit_code": None,
+            "running": None,  # the migration and step running now, and since when
             "next_backup_at": None,
             "pid": os.getpid(),
             "database": database,
