@@ -53,6 +53,7 @@ _PY_META = {
     "DATA_DESTRUCTIVE": bool,
     "RISKY": bool,
     "TRANSACTION": bool,
+    "DRAFT": bool,
 }
 
 
@@ -312,6 +313,8 @@ def _migration(source: SourceFile, meta: Mapping[str, Any], up: tuple[Step, ...]
         down=down,
         checksum=source.checksum,
         body=source.body,
+        # A draft: a module that says so (DRAFT = True), or YAML whose up runs nothing (only comments).
+        draft=bool(meta.get("draft", False)) or (source.kind == "yaml" and all(s.kind == "sql" and not s.statements for s in up)),
     )
 
 

@@ -78,6 +78,7 @@ class Migration:
     down: Optional[tuple[Step, ...]]
     checksum: str
     body: Mapping[str, str]
+    draft: bool = False  # `migrund new`'s template not yet written: no runner applies it
 
     def steps(self, direction: Direction) -> tuple[Step, ...]:
         """The steps run in ``direction`` (empty for an irreversible migration going down)."""

@@ -26,6 +26,7 @@ def status(
     daemon: Any,
     database: str,
     ignored: Sequence[str] = (),
+    drafts: Sequence[int] = (),
 ) -> tuple[dict[str, Any], Optional[MigrationError]]:
     """The status document, and the ``NotAtTarget`` (exit 6) that ``status --check`` raises when the database is not there."""
     target = planner.parse_version(target_spec, "target") if target_spec != "latest" else planner.LATEST
@@ -46,6 +47,7 @@ def status(
         "database": database,
         "target": target_spec,
         "ignored": list(ignored),  # files in the migrations folder that are not migrations
+        "drafts": list(drafts),  # migrations whose up runs nothing yet (`new`'s template): never pending
     }
     if not (pending or above or interrupted_restore):
         return doc, None

@@ -190,12 +190,14 @@ class State:
         self.dirty = dirty
         self.interrupted_restore: Optional[str] = None
         self._prepared = False
+        self.drafts: list[int] = []  # files `new` wrote that say nothing yet: never pending
         self.changed = False  # set once this session is about to change the database (the daemon is told at the end)
 
     @property
     def files(self) -> dict[int, SourceFile]:
-        """Migration files by version."""
-        return self.project.scan().files
+        """Migration files by version, drafts not yet applied left out (``validate_all`` finds them)."""
+        found = self.project.scan().files
+        return {v: f for v, f in found.items() if v not in self.drafts} if self.drafts else found
 
     def validate_all(self) -> None:
         """Every file not vouched for by the history must be valid (exit 2 listing all problems)."""
@@ -208,6 +210,8 @@ class State:
                 problems.extend(self.project.define(version, known, validate=True)[1])
         if problems:
             raise ValidationFailed(f"{len(problems)} problem(s) in the migration files", details=problems)
+        applied = {a.version for a in self.applied}
+        self.drafts = [v for v in found.files if v not in applied and getattr(self.project.define(v, known, validate=True)[0], "draft", False)]
 
     def definition(self, version: int, *, from_history: bool = False) -> Migration:
         """The full migration: from its file, or from the stored body."""

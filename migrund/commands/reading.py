@@ -25,7 +25,7 @@ def status(project: Project, *, check: bool = False) -> dict[str, Any]:
         doc, not_there = report.status(
             state.files, state.applied, project.settings.target, dirty=state.dirty, interrupted_restore=state.interrupted_restore,
             daemon=read_daemon_status(project.settings.daemon.status_file), database=project.settings.url.masked(),
-            ignored=project.scan().foreign,
+            ignored=project.scan().foreign, drafts=state.drafts,
         )
     if state.interrupted_restore:
         project.warn(f"a restore of {state.interrupted_restore} was interrupted: the database is partly loaded; run the restore again")
@@ -59,6 +59,8 @@ def validate(project: Project) -> dict[str, Any]:
     for source in found.files.values():
         lenient = known if applied is not None else known | _dependencies(source)
         migration = loader.define(source, found.folder, project.settings.dialect, lenient, problems=problems, cache=found.cache)
+        if migration is not None and migration.draft and migration.version not in (applied or set()):
+            found.warnings.append(f"{loader.display(found.folder / source.filename)}: a draft (its up runs nothing yet): no runner applies it")
         if migration is not None and applied is None:
             for dep in migration.dependencies:
                 if dep not in known:

@@ -1,6 +1,7 @@
 """{description_doc}"""
 
 DESCRIPTION = {description}
+DRAFT = True  # no runner applies this file while it says so: delete this line once up() does the change
 # DEPENDENCIES = [20250101000000]
 # DATA_DESTRUCTIVE = False
 # RISKY = False

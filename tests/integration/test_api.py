@@ -49,6 +49,8 @@ def test_check_rollback_safety_returns_document_or_raises_2(manager):
 def test_create_migration_and_backup(manager, project):
     path = manager.create_migration("add_users", "Create users")
     assert path.exists() and path.name.endswith("_add_users.yaml")
+    assert int(path.name[:14]) not in manager.run_migrations(), "a template is a draft"
+    path.write_text(path.read_text().replace("-- CREATE TABLE example", "CREATE TABLE example", 1))
     assert manager.run_migrations()[-1] == int(path.name[:14])
     backup = manager.backup_database()
     assert backup.exists() and (backup.stat().st_mode & 0o777) == 0o600

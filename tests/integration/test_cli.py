@@ -428,7 +428,16 @@ def test_new_yaml_and_python_pass_validate_and_apply(project):
     v2 = int((project.root / second.out.strip()).name[:14])
     assert v2 > v1, "a clash bumps the version"
     assert project.run("validate").code == 0
-    assert project.run("apply").code == 0
+    drafts = project.run("apply", "--json")
+    assert drafts.code == 0 and drafts.json["steps"] == [], "templates are drafts: nothing is applied"
+    assert project.run("status", "--json").json["drafts"] == [v1, v2]
+    yaml_file = project.root / path
+    yaml_file.write_text(yaml_file.read_text().replace("-- CREATE TABLE example", "CREATE TABLE example", 1)
+                         .replace("-- DROP TABLE example;", "DROP TABLE example;", 1))
+    py_file = project.root / second.out.strip()
+    py_file.write_text(py_file.read_text().replace("DRAFT = True", "# ready"))
+    applied = project.run("apply", "--json")
+    assert applied.code == 0 and [s["version"] for s in applied.json["steps"]] == [v1, v2], applied.err
     assert project.run("rollback", "--to", "0").code == 0
     bad = project.run("new", "bad-name")
     assert bad.code == 2 and "bad-name" in bad.err
