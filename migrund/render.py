@@ -34,6 +34,8 @@ def _status(doc: dict) -> str:
     if running:
         lines.append(f"running   {running['direction']} {running['version']} {running['name']}, step {running['step']} of"
                      f" {running['steps']}, since {running['since']} (this step since {running['step_since']})")
+    if doc.get("cosmetic"):
+        lines.append(f"cosmetic  {_versions(doc['cosmetic'])} (edited in form only: nothing that runs changed)")
     if doc.get("drafts"):
         lines.append(f"drafts    {_versions(doc['drafts'])} (not applied until their up does something)")
     if doc.get("ignored"):

@@ -27,6 +27,7 @@ def status(
     database: str,
     ignored: Sequence[str] = (),
     drafts: Sequence[int] = (),
+    cosmetic: Sequence[int] = (),
 ) -> tuple[dict[str, Any], Optional[MigrationError]]:
     """The status document, and the ``NotAtTarget`` (exit 6) that ``status --check`` raises when the database is not there."""
     target = planner.parse_version(target_spec, "target") if target_spec != "latest" else planner.LATEST
@@ -47,7 +48,8 @@ def status(
         "database": database,
         "target": target_spec,
         "ignored": list(ignored),  # files in the migrations folder that are not migrations
-        "drafts": list(drafts),  # migrations whose up runs nothing yet (`new`'s template): never pending
+        "drafts": list(drafts),
+        "cosmetic": list(cosmetic),  # applied files edited in form only: not a mismatch  # migrations whose up runs nothing yet (`new`'s template): never pending
     }
     if not (pending or above or interrupted_restore):
         return doc, None
@@ -76,9 +78,9 @@ def safety(row: Applied, source: Optional[SourceFile], migration: Migration, dif
     return doc, Refused(f"rolling back {row.version} ({row.name}) is not safe: {warning}", version=row.version, document=doc)
 
 
-def verify(modified: list[int], missing: list[int], diffs: dict[str, str]) -> tuple[dict[str, Any], Optional[Refused]]:
-    """``verify``: applied checksums against the files (exit 4 on drift)."""
-    doc = {"ok": not modified and not missing, "modified": modified, "missing": missing, "diffs": diffs}
+def verify(modified: list[int], missing: list[int], diffs: dict[str, str], cosmetic: Sequence[int] = ()) -> tuple[dict[str, Any], Optional[Refused]]:
+    """``verify``: applied checksums against the files (exit 4 on drift; edits in form only are listed, not drift)."""
+    doc = {"ok": not modified and not missing, "modified": modified, "missing": missing, "diffs": diffs, "cosmetic": list(cosmetic)}
     if doc["ok"]:
         return doc, None
     parts = [f"modified: {', '.join(map(str, modified))}" if modified else "", f"missing: {', '.join(map(str, missing))}" if missing else ""]

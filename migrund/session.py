@@ -191,6 +191,8 @@ class State:
         self.interrupted_restore: Optional[str] = None
         self._prepared = False
         self.drafts: list[int] = []  # files `new` wrote that say nothing yet: never pending
+        self.cosmetic: list[int] = []  # applied files edited only in form: treated as unchanged
+        self._settled = False
         self.changed = False  # set once this session is about to change the database (the daemon is told at the end)
 
     @property
@@ -199,8 +201,23 @@ class State:
         found = self.project.scan().files
         return {v: f for v, f in found.items() if v not in self.drafts} if self.drafts else found
 
+    def settle_cosmetic(self) -> None:
+        """Applied files edited only in form (``canonical``) count as unchanged from here on; ``cosmetic`` lists them."""
+        if self._settled or self.history is None:
+            return
+        self._settled = True
+        from .canonical import fingerprint
+
+        files = self.project.scan().files
+        for index, row in enumerate(self.applied):
+            source = files.get(row.version)
+            if source is not None and source.checksum != row.checksum and fingerprint(self.history.body(row.version)["files"]) == fingerprint(source.body):
+                self.cosmetic.append(row.version)
+                self.applied[index] = Applied(row.version, row.name, source.checksum, row.applied_at, row.execution_ms, row.seq)
+
     def validate_all(self) -> None:
         """Every file not vouched for by the history must be valid (exit 2 listing all problems)."""
+        self.settle_cosmetic()
         found = self.project.scan()
         problems = list(found.problems)
         trusted = {a.version for a in self.applied if a.version in found.files and found.files[a.version].checksum == a.checksum}

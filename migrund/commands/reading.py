@@ -25,7 +25,7 @@ def status(project: Project, *, check: bool = False) -> dict[str, Any]:
         doc, not_there = report.status(
             state.files, state.applied, project.settings.target, dirty=state.dirty, interrupted_restore=state.interrupted_restore,
             daemon=read_daemon_status(project.settings.daemon.status_file), database=project.settings.url.masked(),
-            ignored=project.scan().foreign, drafts=state.drafts,
+            ignored=project.scan().foreign, drafts=state.drafts, cosmetic=state.cosmetic,
         )
     if state.interrupted_restore:
         project.warn(f"a restore of {state.interrupted_restore} was interrupted: the database is partly loaded; run the restore again")
@@ -124,6 +124,7 @@ def check_safety(project: Project, version: str) -> dict[str, Any]:
     """Whether rolling back ``version`` is safe; exit 4 (with the document) when not."""
     wanted = planner.parse_version(version, "version")
     with project.session(write=False) as state:
+        state.settle_cosmetic()
         row = next((a for a in state.applied if a.version == wanted), None)
         if row is None:
             raise InvalidInput(f"version {wanted} is not applied", version=wanted)
@@ -138,9 +139,12 @@ def check_safety(project: Project, version: str) -> dict[str, Any]:
 def verify(project: Project) -> dict[str, Any]:
     """Checksums of applied migrations against the files; exit 4 (with the document) on drift."""
     with project.session(write=False) as state:
+        state.settle_cosmetic()
         modified, missing = planner.drift(state.files, state.applied)
         rows = {a.version: a for a in state.applied}
-        doc, drifted = report.verify(modified, missing, {str(v): state.diff(rows[v]) for v in modified})
+        doc, drifted = report.verify(modified, missing, {str(v): state.diff(rows[v]) for v in modified}, state.cosmetic)
+    if state.cosmetic:
+        project.warn(f"applied migrations edited in form only (nothing that runs changed): {', '.join(map(str, state.cosmetic))}")
     if drifted is not None:
         raise drifted
     return doc

@@ -82,7 +82,9 @@ def test_the_daemon_blocks_on_an_edited_file_and_resumes_when_it_is_reverted(sql
         d.wait_state("idle", current_version=V + 3)
         edited = project.migrations / f"{V + 1}_m1.yaml"
         original = edited.read_text()
-        edited.write_text(original + "# edited after it was applied\n")
+        # a change to what runs (a comment alone would be cosmetic, and block nothing)
+        edited.write_text(original.replace("CREATE TABLE t1", "CREATE TABLE t1_renamed"))
+        assert edited.read_text() != original
         project.table(V + 4, "m4", "t4")
         doc = d.wait_state("blocked")
         assert str(V + 1) in doc["last_error"]
