@@ -25,7 +25,10 @@ class Output:
         print(f"migrund: warning: {_redact(message)}", file=sys.stderr, flush=True)
 
     def progress(self, event: Any) -> None:
-        """One line per runner event (text mode only)."""
+        """One line per runner event (text mode only; warnings always, on stderr)."""
+        if event.kind == "warning":
+            self.warn(event.message)
+            return
         if self.as_json or self.quiet:
             return
         # Whole lines (hook logs on stderr never split one): as a migration starts, and as it ends.

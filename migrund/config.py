@@ -86,6 +86,8 @@ class Settings:
     log_format: str
     masked: Mapping[str, Any]
     baseline: Optional[str] = None  # migrations.baseline: recorded, not run, at the first start
+    ddl_lock_timeout: Optional[float] = None  # database.ddl_lock_timeout: how long a statement waits for a table lock
+    ddl_lock_retries: int = 3  # database.ddl_lock_retries: a migration that timed out on a lock is tried again
 
     @property
     def dialect(self) -> str:
@@ -258,6 +260,8 @@ def from_mapping(
         migrations_dir=migrations_dir,
         out_of_order=bool(migrations.get("out_of_order", False)),
         baseline=None if migrations.get("baseline") is None else str(migrations["baseline"]),
+        ddl_lock_timeout=None if database.get("ddl_lock_timeout") is None else float(database["ddl_lock_timeout"]),
+        ddl_lock_retries=int(database.get("ddl_lock_retries", 3)),
         target=target,
         lock_path=lock_path,
         lock_timeout=float(lock.get("timeout", 60)),

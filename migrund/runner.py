@@ -30,12 +30,14 @@ class Runner:
         config: Mapping[str, Any],
         on_event: EventSink,
         should_stop: Callable[[], bool] = lambda: False,
+        lock_retries: int = 0,
     ) -> None:
         self.driver = driver
         self.history = history
         self.config = config
         self.on_event = on_event
         self.should_stop = should_stop
+        self.lock_retries = lock_retries  # tries more for a migration whose statement timed out on a lock
 
     def apply(
         self,
@@ -72,7 +74,7 @@ class Runner:
                 on_event(Event("start", migration.version, migration.name, direction, steps=len(migration.steps(direction))))
                 started = clock()
                 try:
-                    ms = self._one(migration, direction, atomic, how, started)
+                    ms = self._one(migration, direction, atomic, how, started) if atomic else self._retried(migration, direction, how, started)
                 except StepFailed as exc:
                     if backup is not None:
                         exc.message += f"; the backup taken before it is {backup}"
@@ -133,6 +135,31 @@ class Runner:
             faults.point("before_commit")
         faults.point("after_commit")
         return ms
+
+    def _retried(self, migration: Migration, direction: Direction, how: str, started: float) -> int:
+        """``_one``, tried again (with backoff) while a statement times out waiting for a lock and nothing of it stayed."""
+        attempt = 0
+        while True:
+            try:
+                return self._one(migration, direction, False, how, started)
+            except StepFailed as exc:
+                nothing_stayed = not exc.dirty or exc.step == 1
+                if attempt >= self.lock_retries or not nothing_stayed or not self._lock_timed_out(exc) or self.should_stop():
+                    raise
+                if exc.dirty:  # the marker of step 1, whose statement never ran: take it back
+                    with self.driver.transaction():
+                        self.history.clear_dirty()
+                attempt += 1
+                wait = min(0.5 * 2 ** (attempt - 1), 5.0)
+                self.on_event(Event("warning", migration.version, migration.name, direction, message=(
+                    f"migration {migration.version} ({migration.name}) could not get a lock in time (database.ddl_lock_timeout);"
+                    f" trying again in {wait:g} s ({attempt} of {self.lock_retries})")))
+                time.sleep(wait)
+                started = time.perf_counter()
+
+    def _lock_timed_out(self, exc: StepFailed) -> bool:
+        cause = exc.__cause__.__cause__ if isinstance(exc.__cause__, StatementFailed) else None
+        return cause is not None and self.driver.is_lock_timeout(cause)
 
     def _finish(self, migration: Migration, direction: Direction, how: str, started: float) -> int:
         """The history change that completes a migration, in its transaction; the milliseconds it took."""

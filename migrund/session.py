@@ -308,12 +308,16 @@ class State:
         from .runner import Runner  # only commands that change something need it
 
         assert self.driver is not None and self.history is not None
+        settings = self.project.settings
+        if settings.ddl_lock_timeout is not None:
+            self.driver.limit_lock_wait(settings.ddl_lock_timeout)
         return Runner(
             self.driver,
             self.history,
-            config=self.project.settings.masked,
+            config=settings.masked,
             on_event=self.project.on_event,
             should_stop=self.project.should_stop,
+            lock_retries=settings.ddl_lock_retries if settings.ddl_lock_timeout is not None else 0,
         )
 
     def backup(self, reason: str, *, output: Optional[Path] = None, fmt: Optional[str] = None, spare: Optional[Path] = None) -> Path:

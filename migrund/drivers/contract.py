@@ -93,6 +93,12 @@ class Driver(Protocol):
     def restore_json(self, document: dict[str, Any]) -> None:
         """Replace the database by a portable document."""
 
+    def limit_lock_wait(self, seconds: float) -> None:
+        """Make statements give up waiting for a table lock after ``seconds`` (a no-op where the engine has no such setting)."""
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        """Whether a DB-API error says a statement gave up waiting for a lock."""
+
     def session_id(self) -> Optional[str]:
         """This connection's name on the server, where a statement can outlive its client."""
 

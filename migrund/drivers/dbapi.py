@@ -98,6 +98,13 @@ class DbApiDriver:
         """The database's advisory lock, not yet taken; None for an engine without one."""
         return None
 
+    def limit_lock_wait(self, seconds: float) -> None:
+        """Make this connection's statements give up waiting for a table lock after ``seconds`` (engines with such a setting)."""
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        """Whether ``exc`` (a DB-API error) says a statement gave up waiting for a lock."""
+        return False
+
     def verify_native(self, archive: Path) -> None:
         """Read a native backup back before it is published; engines whose own writer checks it keep this."""
 

@@ -260,6 +260,17 @@ class MySQLDriver(AdvisoryLocking, DbApiDriver):
         finally:
             self.execute("SET FOREIGN_KEY_CHECKS = 1")
 
+    def limit_lock_wait(self, seconds: float) -> None:
+        """``lock_wait_timeout`` (metadata locks: what DDL waits for) and InnoDB's row-lock wait, whole seconds."""
+        whole = max(int(seconds + 0.999), 1)
+        self.execute(f"SET SESSION lock_wait_timeout = {whole}")
+        self.execute(f"SET SESSION innodb_lock_wait_timeout = {whole}")
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        """Error 1205, lock wait timeout exceeded."""
+        args: tuple = getattr(exc, "args", ())
+        return bool(args) and args[0] == 1205
+
     def table_exists(self, name: str) -> bool:
         """Whether migrund's table ``name`` exists in the connected database."""
         return bool(

@@ -154,6 +154,14 @@ class PostgreSQLDriver(AdvisoryLocking, DbApiDriver):
         if self.schema:
             self.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote_ident(self.schema)}")
 
+    def limit_lock_wait(self, seconds: float) -> None:
+        """``lock_timeout`` for this session (migrund's own statements wait on no table lock)."""
+        self.execute(f"SET lock_timeout = '{max(int(seconds * 1000), 1)}ms'")
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        """SQLSTATE 55P03, lock_not_available."""
+        return getattr(exc, "sqlstate", None) == "55P03"
+
     def table_exists(self, name: str) -> bool:
         """Whether migrund's table ``name`` exists."""
         return bool(self.query("SELECT to_regclass(%s) IS NOT NULL", (self.qualify(name),))[0][0])
