@@ -13,7 +13,16 @@ if TYPE_CHECKING:
 
 
 def main(settings: Settings, *, verbose: bool = False) -> int:
-    """``migrund daemon``: set up logging and run until stopped."""
-    from .service import main as serve
+    """``migrund daemon``: set up logging and run until stopped (exit 2 at once for a bad schedule)."""
+    import logging
 
-    return serve(settings, verbose=verbose)
+    from ..logs import configure
+    from ..schedule import trigger
+    from .service import Daemon
+
+    configure(settings.log_level, settings.log_format, verbose=verbose)
+    if not verbose:  # the scheduler narrates every job it adds and runs; our own lines say what matters
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if settings.backup.schedule:
+        trigger(settings)
+    return Daemon(settings).run()

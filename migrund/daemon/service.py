@@ -298,15 +298,3 @@ class Daemon:
             self.parts.metrics.last_backup.set(time.time())
             self.update(state=before["state"], last_error=before["last_error"])
         self.parts.note_next_backup()
-
-
-def main(settings: Settings, *, verbose: bool = False) -> int:
-    """``migrund daemon``: set up logging and run until stopped."""
-    from ..logs import configure
-
-    configure(settings.log_level, settings.log_format, verbose=verbose)
-    if not verbose:  # the scheduler narrates every job it adds and runs; our own lines say what matters
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    if settings.backup.schedule:
-        trigger(settings)
-    return Daemon(settings).run()
