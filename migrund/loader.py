@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 FILE_NAME = re.compile(r"^(?P<date>[0-9]{8})_?(?P<time>[0-9]{6})_(?P<name>[A-Za-z0-9_]+)\.(?P<ext>yaml|yml|py)$")
 _LOOKS_LIKE_MIGRATION = re.compile(r"^\d.*\.(yaml|yml|py)$")
 _IGNORED = re.compile(r"^(\..*|.*~|.*\.swp|.*\.tmp|#.*#)$")
+DRAFT_MARK = "# migrund:draft"  # the line `new` writes at the top of a YAML template
 _READ_SIZE = 1 << 16  # one read for any migration file of usual size
 
 
@@ -313,8 +314,12 @@ def _migration(source: SourceFile, meta: Mapping[str, Any], up: tuple[Step, ...]
         down=down,
         checksum=source.checksum,
         body=source.body,
-        # A draft: a module that says so (DRAFT = True), or YAML whose up runs nothing (only comments).
-        draft=bool(meta.get("draft", False)) or (source.kind == "yaml" and all(s.kind == "sql" and not s.statements for s in up)),
+        # A draft: a module that says so (DRAFT = True), or `new`'s YAML template (it carries
+        # DRAFT_MARK) while its up still runs nothing. Other comment-only migrations (another
+        # tool's no-ops) are ordinary migrations.
+        draft=bool(meta.get("draft", False)) or (
+            source.kind == "yaml" and DRAFT_MARK in source.body[source.filename] and all(s.kind == "sql" and not s.statements for s in up)
+        ),
     )
 
 

@@ -20,7 +20,7 @@ def test_a_new_template_waits_for_its_content_then_is_applied_once(sqlite_projec
         assert created.code == 0
         path = project.root / created.out.strip()
         version = int(path.name[:14])
-        assert "A draft" in path.read_text(), "the file says it is a draft"
+        assert "# migrund:draft" in path.read_text(), "the file says it is a draft"
         passes = daemon.log().count("reconcile (file change)")
         daemon.wait(lambda: daemon.log().count("reconcile (file change)") > passes, "the daemon's look at the new file")
         time.sleep(0.5)
@@ -37,3 +37,11 @@ def test_a_new_template_waits_for_its_content_then_is_applied_once(sqlite_projec
         assert daemon.stop() == 0
     finally:
         daemon.close()
+
+
+def test_a_comment_only_migration_without_the_mark_is_an_ordinary_no_op(sqlite_project):
+    # other tools' sets hold migrations that do nothing on some engines: they still apply
+    project = sqlite_project
+    project.configure()
+    project.write(f"{V}_noop.yaml", "up:\n  - sql: |\n      -- nothing to do on this engine\n")
+    assert project.run("apply").code == 0 and project.applied() == [V]
