@@ -134,3 +134,13 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def idle_daemon(project: Project, version: int) -> "DaemonProcess":
+    """A daemon (fast timers) on ``project`` with one migration, ``version``, applied and idle."""
+    project.daemon = FAST
+    project.configure()
+    project.table(version, "a", "a")
+    daemon = DaemonProcess(project)
+    daemon.wait_state("idle", current_version=version)
+    return daemon

@@ -3,19 +3,15 @@ from __future__ import annotations
 
 import time
 
-from tests.daemonproc import FAST, DaemonProcess
+from tests.daemonproc import idle_daemon
 
 V = 20250101000000
 
 
 def test_a_new_template_waits_for_its_content_then_is_applied_once(sqlite_project):
     project = sqlite_project
-    project.daemon = FAST
-    project.configure()
-    project.table(V, "a", "a")
-    daemon = DaemonProcess(project)
+    daemon = idle_daemon(project, V)
     try:
-        daemon.wait_state("idle", current_version=V)
         created = project.run("new", "add_b")
         assert created.code == 0
         path = project.root / created.out.strip()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.daemonproc import FAST, DaemonProcess
+from tests.daemonproc import idle_daemon
 
 V = 20250101000000
 
@@ -13,11 +13,7 @@ SLOW_HOOK = "import time\n\ndef slow(conn, ctx):\n    time.sleep(4)\n"
 @pytest.fixture
 def running(sqlite_project):
     project = sqlite_project
-    project.daemon = FAST
-    project.configure()
-    project.table(V, "a", "a")
-    daemon = DaemonProcess(project)
-    daemon.wait_state("idle", current_version=V)
+    daemon = idle_daemon(project, V)
     yield project, daemon
     daemon.close()
 
