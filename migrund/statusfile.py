@@ -35,11 +35,22 @@ def poke_daemon(path: Path) -> None:
 
     doc = read_daemon_status(path)
     pid = doc.get("pid") if doc else None
-    if isinstance(pid, int) and pid != os.getpid():
+    # A stale status file may name a pid the system gave to another program since, and
+    # SIGUSR1 would end it: only a migrund daemon is signalled.
+    if isinstance(pid, int) and pid != os.getpid() and _is_migrund_daemon(pid):
         try:
             os.kill(pid, signal.SIGUSR1)
         except OSError:
             pass
+
+
+def _is_migrund_daemon(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            words = handle.read().split(b"\0")
+    except OSError:
+        return False
+    return b"daemon" in words and any(b"migrund" in word for word in words)
 
 
 def write_atomically(path: Path, document: dict[str, Any]) -> None:

@@ -69,3 +69,23 @@ def test_the_daemon_looks_again_at_once_after_a_cli_change(running):
     assert project.applied() == [V, V + 1], "target latest: the daemon converged again"
     base = project.run("baseline", str(V + 1))  # nothing to record: no change, no signal
     assert base.code == 0 and daemon.log().count("reconcile (CLI change)") == 1
+
+
+def test_a_stale_status_file_naming_another_program_is_not_signalled(sqlite_project):
+    import json
+    import subprocess
+    import sys
+
+    project = sqlite_project
+    project.configure()
+    project.table(V, "a", "a")
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        status = project.root / "data" / "status.json"
+        status.parent.mkdir(parents=True, exist_ok=True)
+        status.write_text(json.dumps({"state": "idle", "pid": other.pid, "current_version": 0, "target_version": 0, "pending": []}))
+        assert project.run("apply").code == 0
+        assert other.poll() is None, "SIGUSR1 would have ended a program that is not a migrund daemon"
+    finally:
+        other.kill()
+        other.wait()
