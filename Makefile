@@ -11,15 +11,23 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-.PHONY: install run test test-fast lint bench
+.PHONY: install run test test-fast lint bench tools
 install: $(STAMP)
+
+## Other tools the import tests run for real where they can be installed: dbmate, from npm
+## (best effort: without npm those tests say they skip).
+DBMATE = .tools/node_modules/.bin/dbmate
+$(DBMATE):
+	@command -v npm >/dev/null && npm install --silent --no-audit --no-fund --prefix .tools dbmate@2.36.0 \
+	  || echo "npm is missing or failed: the test that runs dbmate itself will skip"
+tools: $(DBMATE)
 
 ## The main job: the daemon on the example project (SQLite under ./data), in the foreground; Ctrl-C stops it.
 run: $(STAMP)
 	$(BIN)/migrund --config config/migrund.yaml daemon
 
 ## The whole test suite (servers are used when reachable; MIGRUND_REQUIRE_SERVERS=1 makes them required).
-test: $(STAMP)
+test: $(STAMP) $(DBMATE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Unit tests and the SQLite tests that are quick (no database server, no kill -9 trials), on two workers: about a minute.

@@ -116,6 +116,18 @@ def _baseline(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="show what would be recorded")
 
 
+def _import(p: argparse.ArgumentParser) -> None:
+    from .adopt.sources import TOOLS
+
+    p.add_argument("--from", dest="tool", required=True, choices=TOOLS, help="the tool whose layout DIR has")
+    p.add_argument("dir", metavar="DIR", help="the tool's migrations folder (the files are read, never changed)")
+    p.add_argument("--adopt-history", action="store_true",
+                   help="also record as applied, without running them, the versions the tool's history table on this database says are applied")
+    p.add_argument("--history-table", metavar="NAME", help="the tool's history table when it is not the default ([schema.]table)")
+    p.add_argument("--skip-unmapped", action="store_true", help="write what can be imported even when something cannot (it is listed)")
+    p.add_argument("--dry-run", action="store_true", help="show what would be written and adopted")
+
+
 def _repair(p: argparse.ArgumentParser) -> None:
     p.add_argument("version")
     how = p.add_mutually_exclusive_group(required=True)
@@ -153,6 +165,7 @@ COMMANDS: tuple[tuple[str, str, tuple[str, ...], Callable[[argparse.ArgumentPars
     ("repair", "clear a dirty state after fixing the database by hand", (), _repair),
     ("accept", "make the edited file of an applied migration the applied one (nothing runs; the diff is kept)", (), _version),
     ("baseline", "record every migration up to VERSION as applied without running it (an existing database joins)", (), _baseline),
+    ("import", "convert another tool's migrations folder into migrund YAML files (and adopt its history)", (), _import),
     ("wait", "wait until the daemon reports the database at its target; exit with its reason if it is blocked", (), _wait),
     ("daemon", "run the service in the foreground: converge to the target as files and config change", (), _nothing),
     ("completion", "print the shell code that completes migrund's commands and options", (), _completion),
@@ -176,6 +189,7 @@ EXAMPLES = {
     "repair": "migrund repair 20250101120000 --rolled-back",
     "baseline": "migrund baseline 20250101120000 --dry-run",
     "accept": "migrund accept 20250101120000",
+    "import": "migrund import --from golang-migrate db/migrations --adopt-history --dry-run",
     "daemon": "migrund --config /etc/migrund/migrund.yaml daemon",
     "wait": "migrund wait --timeout 300",
     "completion": "migrund completion bash > /etc/bash_completion.d/migrund",

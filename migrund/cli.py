@@ -197,6 +197,8 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         "baseline": lambda: commands.baseline(project, args.version, dry_run=args.dry_run),
         "wait": lambda: commands.wait(project, timeout=args.timeout),
         "accept": lambda: commands.accept(project, args.version),
+        "import": lambda: commands.import_migrations(project, args.tool, args.dir, adopt_history=args.adopt_history,
+                                                     history_table=args.history_table, skip_unmapped=args.skip_unmapped, dry_run=args.dry_run),
         "backup": lambda: commands.take_backup(project, output=args.output, fmt=args.format),
         "backups": lambda: commands.list_backups(project),
         "restore": lambda: commands.restore(project, args.path, force=args.force),

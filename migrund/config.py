@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 MAX_CONFIG_BYTES = 1 << 20
 DEFAULT_PLACES = (Path("config/migrund.yaml"), Path("migrund.yaml"))
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_TARGET = re.compile(r"^(latest|0|[0-9]{14})$")
+_TARGET = re.compile(r"^(latest|[0-9]{1,19})$")
 
 
 @record
@@ -220,7 +220,7 @@ def from_mapping(
         raise ConfigError(f"{where} gives no database.url (set it, or MIGRUND_DATABASE_URL)")
     target = str(data.get("target", "latest"))
     if not _TARGET.match(target):
-        raise ConfigError(f"{where}: target {target!r} must be latest, 0 or a 14-digit version")
+        raise ConfigError(f"{where}: target {target!r} must be latest, 0 or a migration's version")
     url = parse_url(database["url"], base_dir)
 
     def path_of(value: Optional[str], default: Path) -> Path:

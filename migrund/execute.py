@@ -62,14 +62,14 @@ def run_repair(state: State, repair: RepairPlan) -> dict[str, Any]:
     return {"version": marker.version, "direction": marker.direction, "step": marker.step, "recorded": repair.outcome}
 
 
-def run_baseline(state: State, migrations: Sequence[Migration], version: int) -> None:
-    """Record ``migrations`` as applied without running them, with the audit row, in one transaction."""
+def run_baseline(state: State, migrations: Sequence[Migration], via: str, detail: dict[str, Any]) -> None:
+    """Record ``migrations`` as applied without running them (``baseline``, ``import``), with the audit row, in one transaction."""
     state.prepare()
     assert state.driver is not None and state.history is not None
     with state.driver.transaction():
         for migration in migrations:
-            state.history.record_applied(migration, 0, via="baseline")
-        state.history.record_audit("baseline", {"version": version, "recorded": [m.version for m in migrations]})
+            state.history.record_applied(migration, 0, via=via)
+        state.history.record_audit(via, {**detail, "recorded": [m.version for m in migrations]})
 
 
 def run_accept(state: State, migration: Migration, previous: str, diff: str) -> None:

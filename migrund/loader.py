@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import foreign, hooks, sql
 from .cache import KeyedCache
-from .model import Migration, SourceFile, Step, dialect_sql
+from .model import MAX_VERSION, Migration, SourceFile, Step, dialect_sql
 from .validate import format_path, line_of, schema_bytes, schema_problems
 from .yamlsafe import YamlProblem, load_yaml
 
@@ -22,9 +22,13 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Container, Literal, Mapping, Optional
 
 # ASCII digits only: \d would also take other scripts' digits, which int() reads as numbers.
-FILE_NAME = re.compile(r"^(?P<date>[0-9]{8})_?(?P<time>[0-9]{6})_(?P<name>[A-Za-z0-9_]+)\.(?P<ext>yaml|yml|py)$")
+# The 14-digit time form (with its optional underscore) is tried first; any other run of
+# digits is a plain version (1, 2, 3, as other tools number them).
+FILE_NAME = re.compile(
+    r"^(?:(?P<date>[0-9]{8})_?(?P<time>[0-9]{6})|(?P<number>[0-9]{1,19}))_(?P<name>[A-Za-z0-9_]+)\.(?P<ext>yaml|yml|py)$"
+)
 _LOOKS_LIKE_MIGRATION = re.compile(r"^\d.*\.(yaml|yml|py)$")
-_IGNORED = re.compile(r"^(\..*|.*~|.*\.swp|.*\.tmp|#.*#)$")
+IGNORED_NAME = re.compile(r"^(\..*|.*~|.*\.swp|.*\.tmp|#.*#)$")
 DRAFT_MARK = "# migrund:draft"  # the line `new` writes at the top of a YAML template
 _READ_SIZE = 1 << 16  # one read for any migration file of usual size
 
@@ -113,17 +117,21 @@ def scan(folder: Path, judge: Optional[Callable[[str, os.stat_result], None]] = 
                 result.problems.append(f"{display(folder / name)}: is not a regular file; only regular files are read")
                 continue
         if match is None or entry.is_dir():
-            if _IGNORED.match(name) or entry.is_dir():
+            if IGNORED_NAME.match(name) or entry.is_dir():
                 continue
             if _LOOKS_LIKE_MIGRATION.match(name):
                 result.problems.append(
-                    f"{display(folder / name)}: bad version in the file name; use YYYYMMDDHHMMSS_name or YYYYMMDD_HHMMSS_name"
+                    f"{display(folder / name)}: bad version in the file name; use VERSION_name.yaml, VERSION being digits"
+                    " (YYYYMMDDHHMMSS as `migrund new` writes, or 1, 2, 3...)"
                 )
             else:
                 result.foreign.append(name)
                 result.warnings.append(f"{display(folder / name)}: ignored: {foreign.advice(name)}")
             continue
-        version = int(match["date"] + match["time"])
+        version = int(match["number"] or match["date"] + match["time"])
+        if version > MAX_VERSION:
+            result.problems.append(f"{display(folder / name)}: version {version} is above the largest a history row holds ({MAX_VERSION})")
+            continue
         if version == 0:
             result.problems.append(f"{display(folder / name)}: version 0 is reserved for the empty database")
             continue

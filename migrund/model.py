@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     Direction = Literal["up", "down"]
 
 DIALECTS = ("sqlite", "postgresql", "mysql")
+# Versions are stored as BIGINT on the servers: the highest one a history row can hold.
+MAX_VERSION = 2**63 - 1
 
 
 @record

@@ -6,7 +6,7 @@ the refusals that forbid running it (in the documented check order), and warning
 from __future__ import annotations
 
 from .errors import Dirty, InvalidInput, MigrationError, Refused
-from .model import Applied, DirtyMarker, Migration, Plan, PlannedStep, SourceFile
+from .model import MAX_VERSION, Applied, DirtyMarker, Migration, Plan, PlannedStep, SourceFile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,12 +30,12 @@ def current_version(applied: Sequence[Applied]) -> int:
 
 
 def parse_version(text: str | int, what: str) -> int:
-    """``text`` as a version (0 or 14 digits), else exit 2 naming ``what``."""
+    """``text`` as a version (digits, at most the largest BIGINT), else exit 2 naming ``what``."""
     raw = str(text).strip()
     # isdigit() alone takes other scripts' digits (int() reads them too): ASCII only
-    if raw == "0" or (len(raw) == 14 and raw.isascii() and raw.isdigit()):
+    if 0 < len(raw) <= 19 and raw.isascii() and raw.isdigit() and int(raw) <= MAX_VERSION:
         return int(raw)
-    raise InvalidInput(f"{what} {raw!r} is not a version: use 0 or a 14-digit version", kind="invalid_version", key=what)
+    raise InvalidInput(f"{what} {raw!r} is not a version: use 0 or a migration's version (digits)", kind="invalid_version", key=what)
 
 
 def resolve_target(spec: str, files: Mapping[int, SourceFile], what: str = "target") -> Optional[int]:
@@ -310,6 +310,15 @@ def plan_baseline(files: Mapping[int, SourceFile], applied: Sequence[Applied], v
         raise InvalidInput("baseline 0 records nothing: name the version the database already stands at", kind="invalid_version")
     done = {a.version for a in applied}
     return [v for v in files if v not in done and (version is LATEST or v <= version)]
+
+
+def plan_adopt(versions: Sequence[int], applied: Sequence[Applied], dirty: Optional[DirtyMarker]) -> list[int]:
+    """The versions another tool's history says are applied that migrund's does not hold yet (a dirty database: 5)."""
+    refusals = _dirty_refusal(dirty)
+    if refusals:
+        raise refusals[0]
+    done = {a.version for a in applied}
+    return [v for v in versions if v not in done]
 
 
 def plan_accept(applied: Sequence[Applied], files: Mapping[int, SourceFile], version: int, dirty: Optional[DirtyMarker]) -> Optional[Applied]:

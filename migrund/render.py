@@ -162,6 +162,17 @@ def _accept(doc: dict) -> str:
     return f"{doc['version']}: the edited file is now the applied version (nothing ran)\n{doc['diff']}".rstrip()
 
 
+def _import(doc: dict) -> str:
+    verb = "would write" if doc["dry_run"] else "wrote"
+    lines = [f"{verb} {m['file']}  (from {', '.join(m['from'])})" + "".join(f"\n    {note}" for note in m["notes"]) for m in doc["written"]]
+    lines += [f"not imported: {u['file']}{':' + str(u['line']) if u['line'] else ''}: {u['reason']}" for u in doc["unmapped"]]
+    if doc["adopted"] is not None:
+        verb = "would record" if doc["dry_run"] else "recorded"
+        lines.append(f"{verb} {len(doc['adopted'])} migration(s) as applied from {doc['history_table']}, without running them"
+                     + (f": {_versions(doc['adopted'])}" if doc["adopted"] else ""))
+    return "\n".join(lines)
+
+
 def _wait(doc: dict) -> str:
     return f"the database is at its target {doc['target_version']} (daemon pid {doc['pid']}, idle)"
 
@@ -176,6 +187,7 @@ _RENDERERS: dict[str, Callable[[Any], str]] = {
     "status": _status,
     "baseline": _baseline,
     "wait": _wait,
+    "import": _import,
     "accept": _accept,
     "plan": _plan,
     "apply": _run,

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .backups import list_backups, restore, take_backup
+    from .adopting import import_migrations
     from .changing import accept, apply, baseline, reconcile, repair, rollback
     from .reading import check_safety, history, plan, status, validate, verify
     from .scaffolding import completion, init, new
@@ -29,10 +30,11 @@ _HOME = {
     "check_safety": "reading", "history": "reading", "plan": "reading", "status": "reading",
     "validate": "reading", "verify": "reading",
     "wait": "waiting",
+    "import_migrations": "adopting",
     "init": "scaffolding", "new": "scaffolding", "completion": "scaffolding",
 }
 __all__ = [
-    "Project", "accept", "apply", "baseline", "check_safety", "completion", "history", "init", "list_backups", "new", "plan",
+    "Project", "accept", "apply", "baseline", "check_safety", "completion", "history", "import_migrations", "init", "list_backups", "new", "plan",
     "reconcile", "repair", "restore", "rollback", "status", "take_backup", "validate", "verify", "wait",
 ]
 

@@ -128,7 +128,7 @@ def _first_start(state: State) -> bool:
     versions = planner.plan_baseline(state.files, state.applied, target, state.dirty)
     if not versions:
         return False
-    run_baseline(state, [state.definition(v) for v in versions], versions[-1])
+    run_baseline(state, [state.definition(v) for v in versions], "baseline", {"version": versions[-1]})
     state.project.warn(f"first start: {len(versions)} migration(s) up to {versions[-1]} recorded as applied without running them (migrations.baseline)")
     assert state.history is not None
     state.applied = state.history.applied()
@@ -143,7 +143,7 @@ def baseline(project: Project, version: str, *, dry_run: bool = False) -> dict[s
         versions = planner.plan_baseline(state.files, state.applied, target, state.dirty)
         upto = target if target is not planner.LATEST else max(state.files, default=0)
         if versions and not dry_run:
-            run_baseline(state, [state.definition(v) for v in versions], upto)
+            run_baseline(state, [state.definition(v) for v in versions], "baseline", {"version": upto})
         return {"version": upto, "recorded": versions, "dry_run": dry_run}
 
 

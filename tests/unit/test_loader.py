@@ -30,14 +30,30 @@ def test_names_versions_and_ignores(tmp_path):
 
 
 def test_bad_versions_and_duplicates(tmp_path):
-    write(tmp_path, "2025010100000_short.yaml", "up: []")
+    write(tmp_path, "2025010100000-short.yaml", "up: []")
     write(tmp_path, "20250101000000_a.yaml", "up:\n  - sql: SELECT 1\n")
     write(tmp_path, "20250101_000000_b.yaml", "up:\n  - sql: SELECT 1\n")
     write(tmp_path, "00000000000000_zero.yaml", "up:\n  - sql: SELECT 1\n")
-    problems = loader.scan(tmp_path).problems
-    assert any("2025010100000_short.yaml" in p and "bad version" in p for p in problems)
-    assert any("20250101_000000_b.yaml" in p and "20250101000000_a.yaml" in p for p in problems)
-    assert any("version 0" in p for p in problems)
+    write(tmp_path, "3_three.yaml", "up:\n  - sql: SELECT 1\n")
+    write(tmp_path, "003_three_again.yaml", "up:\n  - sql: SELECT 1\n")
+    found = loader.scan(tmp_path)
+    assert any("2025010100000-short.yaml" in p and "bad version" in p for p in found.problems)
+    assert any("20250101_000000_b.yaml" in p and "20250101000000_a.yaml" in p for p in found.problems)
+    assert any("version 0" in p for p in found.problems)
+    assert any("003_three_again.yaml" in p and "3_three.yaml" in p for p in found.problems)
+
+
+def test_plain_numbers_are_versions_and_the_time_form_comes_first(tmp_path):
+    write(tmp_path, "1_first.yaml", "up:\n  - sql: SELECT 1\n")
+    write(tmp_path, "0002_second.yml", "up:\n  - sql: SELECT 1\n")
+    write(tmp_path, "1485949617_unix_time.yaml", "up:\n  - sql: SELECT 1\n")
+    write(tmp_path, "20250101_120000_split.yaml", "up:\n  - sql: SELECT 1\n")  # the time form, not 20250101 + a name
+    write(tmp_path, "9223372036854775807_largest.py", "def up(conn, ctx):\n    pass\n")
+    found = loader.scan(tmp_path)
+    assert found.problems == []
+    assert {v: f.name for v, f in found.files.items()} == {
+        1: "first", 2: "second", 1485949617: "unix_time", 20250101120000: "split", 2**63 - 1: "largest"}
+    assert list(found.files) == sorted(found.files)
 
 
 def test_checksum_is_file_then_hooks_in_first_reference_order(tmp_path):
