@@ -1,0 +1,8 @@
+-- migrate:up
+create table posts (
+  id integer,
+  name varchar(255)
+);
+
+-- migrate:down
+drop table posts;
