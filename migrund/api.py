@@ -99,6 +99,20 @@ class DatabaseManager:
         """``restore``: what was restored, its schema version, and the backup taken of the database first."""
         return commands.restore(self._project(), str(path), force=force)
 
+    def baseline(self, version: Version, *, dry_run: bool = False) -> dict[str, Any]:
+        """``baseline``: every migration up to ``version`` (or ``"latest"``) recorded as applied without running it."""
+        return commands.baseline(self._project(), str(version), dry_run=dry_run)
+
+    def accept(self, version: Version) -> dict[str, Any]:
+        """``accept``: the edited file of applied migration ``version`` becomes the applied one (nothing runs)."""
+        return commands.accept(self._project(), str(version))
+
+    def import_(self, tool: str, source: Union[str, Path], *, adopt_history: bool = False, history_table: Optional[str] = None,
+                skip_unmapped: bool = False, dry_run: bool = False) -> dict[str, Any]:
+        """``import``: ``tool``'s migrations folder ``source`` as migrund files (``import`` is a Python keyword, hence the ``_``)."""
+        return commands.import_migrations(self._project(), tool, str(source), adopt_history=adopt_history, history_table=history_table,
+                                          skip_unmapped=skip_unmapped, dry_run=dry_run)
+
     def new(self, name: str, description: str = "", *, python: bool = False) -> dict[str, Any]:
         """``new``: a migration file from the template; ``{"path": ...}``."""
         return {"path": str(commands.new(self._project(), name, description, python=python))}

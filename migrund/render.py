@@ -163,8 +163,12 @@ def _accept(doc: dict) -> str:
 
 
 def _import(doc: dict) -> str:
+    from pathlib import Path
+
+    from .loader import display
+
     verb = "would write" if doc["dry_run"] else "wrote"
-    lines = [f"{verb} {m['file']}  (from {', '.join(m['from'])})" + "".join(f"\n    {note}" for note in m["notes"]) for m in doc["written"]]
+    lines = [f"{verb} {display(Path(doc['folder']) / m['file'])}  (from {', '.join(m['from'])})" + "".join(f"\n    {note}" for note in m["notes"]) for m in doc["written"]]
     lines += [f"not imported: {u['file']}{':' + str(u['line']) if u['line'] else ''}: {u['reason']}" for u in doc["unmapped"]]
     if doc["adopted"] is not None:
         verb = "would record" if doc["dry_run"] else "recorded"

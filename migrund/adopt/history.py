@@ -1,7 +1,7 @@
 """Another tool's history table: which of the imported versions it says are applied, once it is clean.
 
-Each layout is the one the tool writes (its source, at the commits named in
-docs/adopting.md): golang-migrate one ``(version, dirty)`` row; dbmate one ``version`` row
+Each layout is the one the tool writes (read off its source; the commits are named in
+tests/foreign_history.py, which builds these tables for the tests): golang-migrate one ``(version, dirty)`` row; dbmate one ``version`` row
 per applied migration; goose ``(id, version_id, is_applied, tstamp)`` rows, the latest per
 version deciding; Flyway ``flyway_schema_history`` with ``installed_rank``, ``version``,
 ``type`` and ``success``.

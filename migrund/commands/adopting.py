@@ -137,6 +137,7 @@ def import_migrations(
     return {
         "tool": tool,
         "source": str(folder),
+        "folder": str(project.settings.migrations_dir),
         "dry_run": dry_run,
         "written": [
             {"file": name, "version": m.version, "tool_version": m.label, "from": list(m.sources), "transaction": m.transaction, "notes": list(m.notes)}

@@ -141,3 +141,23 @@ def test_every_command_has_its_cli_name_and_result(manager, project):
     assert clean.value.exit_code == project.run("repair", "20250102000000", "--applied").code == 2
     created = manager.new("add_users")
     assert created["path"].endswith("_add_users.yaml")
+
+
+def test_import_baseline_and_accept_match_the_cli(sqlite_project):
+    from tests.foreign_history import DATA
+
+    project = sqlite_project
+    folder = DATA / "goose" / "sqlite"
+    manager = DatabaseManager.from_config(project.root / "config" / "migrund.yaml")
+    _same(manager.import_("goose", folder, dry_run=True), project.run("import", "--from", "goose", str(folder), "--dry-run", "--json").json)
+    assert [m["version"] for m in manager.import_("goose", folder)["written"]] == [1, 2, 3, 4, 5]
+    with pytest.raises(InvalidInput) as again:
+        manager.import_("goose", folder)
+    assert again.value.exit_code == project.run("import", "--from", "goose", str(folder)).code == 2
+    _same(manager.baseline(2, dry_run=True), project.run("baseline", "2", "--dry-run", "--json").json)
+    assert manager.baseline(2)["recorded"] == [1, 2] and project.applied() == [1, 2]
+    edited = project.migrations / "00002_insert.yaml"
+    edited.write_text(edited.read_text().replace("'lucas'", "'luke'"))
+    accepted = manager.accept(2)
+    assert accepted["accepted"] is True and "luke" in accepted["diff"]
+    assert project.run("accept", "2", "--json").json["accepted"] is False

@@ -9,15 +9,16 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import shutil
 import subprocess
 import sys
 
 from tests.helpers import REPO, clean_env
 
 
-def _sections(text: str) -> list[tuple[str, str]]:
-    """The tour's fenced blocks, in order: (language, body)."""
-    tour = text[text.index("## A five-minute tour"):]
+def _sections(text: str, heading: str) -> list[tuple[str, str]]:
+    """The fenced blocks under ``heading``, in order: (language, body)."""
+    tour = text[text.index(heading):]
     tour = tour[: tour.index("\n## ", 1)]
     return re.findall(r"```(\w+)\n(.*?)```", tour, re.S)
 
@@ -35,6 +36,7 @@ def _normalise(lines: list[str], cwd: str) -> list[str]:
         line = re.sub(r"\d{8}T\d{6}Z", "STAMP", line)
         line = re.sub(r"(?<!\d)\d{14}(?!\d)", version, line)
         line = re.sub(r"\b\d+ ms\b", "N ms", line)
+        line = re.sub(r"\bpid \d+", "pid N", line)
         out.append(" ".join(line.split()))
     return out
 
@@ -48,6 +50,33 @@ def _matches(expected: list[str], actual: list[str]) -> bool:
 
 
 def test_the_tour_runs_as_the_readme_shows_it(tmp_path):
+    _run_tour(tmp_path, "## A five-minute tour", lambda tour, env: None)
+
+
+def _goose_project(tour, env):
+    """A project made by `migrund init` (example removed) whose database goose brought to 3, its files in db/migrations."""
+    from migrund import sql as splitter
+    from tests.foreign_history import DATA, record
+    from tests.servers import Database
+
+    subprocess.run(["migrund", "init"], cwd=tour, env=env, check=True, capture_output=True)
+    for example in (tour / "migrations").iterdir():
+        example.unlink()
+    shutil.copytree(DATA / "goose" / "sqlite", tour / "db" / "migrations")
+    db = Database("sqlite", "", tour / "data" / "app.db")
+    db.path.parent.mkdir(exist_ok=True)
+    for name in sorted(p.name for p in (tour / "db" / "migrations").iterdir())[:3]:
+        up = re.split(r"(?im)^--\s*\+goose\s+down", (tour / "db" / "migrations" / name).read_text())[0]
+        for statement in splitter.split(up, "sqlite"):
+            db.execute(statement)
+    record(db, "goose", ["1", "2", "3"])
+
+
+def test_bringing_an_existing_project_runs_as_the_readme_shows_it(tmp_path):
+    _run_tour(tmp_path, "## Bring an existing project", _goose_project)
+
+
+def _run_tour(tmp_path, heading, setup):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "migrund").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m migrund "$@"\n')
@@ -62,7 +91,8 @@ def test_the_tour_runs_as_the_readme_shows_it(tmp_path):
     expected_all: list[str] = []
     actual_all: list[str] = []
     created: list[str] = []
-    for language, body in _sections((REPO / "README.md").read_text()):
+    setup(tour, env)
+    for language, body in _sections((REPO / "README.md").read_text(), heading):
         if language == "yaml":  # "Edit the new file": the file `migrund new` just wrote
             first = re.search(r"\d{14}", body)[0]
             real_first = re.search(r"/(\d{14})_", created[0])[1]
