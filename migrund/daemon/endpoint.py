@@ -47,6 +47,9 @@ class Metrics:
         self.running = Gauge("migrund_running_migration", "Version of the migration running now (0: none).", registry=r)
         self.running_step = Gauge("migrund_running_step", "1-based step of the migration running now (0: none).", registry=r)
         self.running_since = Gauge("migrund_running_since_timestamp_seconds", "When the running migration started (Unix time; 0: none).", registry=r)
+        # Versions as the integers they are: the client prints every value as a float
+        # (2.0250101000001e+13), exact only up to 2**53. Set by observe, printed by text.
+        self.versions = {"migrund_current_version": 0, "migrund_target_version": 0, "migrund_running_migration": 0}
         # Every labelled series exists from the start, at zero: a rate() or an alert sees 0, not "no data".
         for result in ("blocked", "error"):
             self.reconcile_failures.labels(result)
@@ -63,12 +66,19 @@ class Metrics:
         self.running.set(running.get("version", 0))
         self.running_step.set(running.get("step", 0))
         self.running_since.set(_unix(running["since"]) if running else 0)
+        self.versions.update(migrund_current_version=doc["current_version"], migrund_target_version=doc["target_version"],
+                             migrund_running_migration=running.get("version", 0))
 
     def text(self) -> bytes:
         """The exposition in the Prometheus text format."""
         from prometheus_client import generate_latest
 
-        return generate_latest(self.registry)
+        lines = generate_latest(self.registry).split(b"\n")
+        for index, line in enumerate(lines):
+            name = line.split(b" ", 1)[0].decode()
+            if name in self.versions:
+                lines[index] = f"{name} {self.versions[name]}".encode()
+        return b"\n".join(lines)
 
 
 def parse_address(text: str) -> tuple[str, int]:
