@@ -198,6 +198,12 @@ class AdvisoryLock:
         if not self.held:
             row = self.driver.query(self.spec.take_sql, self.spec.params)
             self.held = bool(row) and row[0][0] in (1, True)
+            if self.held and self.spec.verify is not None:
+                try:
+                    self.spec.verify(self.driver, row[0])
+                except BaseException:
+                    self.release()
+                    raise
         return self.held
 
     def holder(self) -> str:
@@ -224,6 +230,8 @@ class LockSpec:
     params: Sequence[Any]
     what: str
     holder: Callable[["DbApiDriver"], str]
+    # Called once the lock is taken, with the take's row: raises when the lock cannot be trusted.
+    verify: Optional[Callable[["DbApiDriver", tuple], None]] = None
 
 
 class AdvisoryLocking:

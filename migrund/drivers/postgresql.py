@@ -190,9 +190,41 @@ class PostgreSQLDriver(AdvisoryLocking, DbApiDriver):
             return f"server pid {pid} ({app or 'no application name'}) from {addr or 'a local socket'} since {since:%Y-%m-%dT%H:%M:%S%z}"
 
         return LockSpec(
-            "SELECT pg_try_advisory_lock(%s)", "SELECT pg_advisory_unlock(%s)", (key,),
-            f"the PostgreSQL advisory lock of database {database}", holder,
+            "SELECT pg_try_advisory_lock(%s), pg_backend_pid(), inet_server_port()", "SELECT pg_advisory_unlock(%s)", (key,),
+            f"the PostgreSQL advisory lock of database {database}", holder, lambda d, taken: _no_pooler(d, taken, key),
         )
+
+
+def _no_pooler(driver: DbApiDriver, taken: tuple, key: int) -> None:
+    """Refuse a transaction pooler (PgBouncer in transaction or statement mode) between migrund and the server.
+
+    An advisory lock belongs to a server session; a transaction pooler hands that session
+    to other clients between transactions, so the lock would keep no runner out. A second
+    connection that lands on the same server session, or takes the lock too, shows it
+    (PgBouncer reuses its most recent server connection first). Only asked when the server
+    does not answer on the port the URL names (a pooler listens on its own), or over a
+    local socket, where ports say nothing.
+    """
+    assert isinstance(driver, PostgreSQLDriver)
+    _, pid, server_port = taken
+    url = driver.url
+    host = url.query.get("host", url.host)
+    if host and not host.startswith("/") and server_port == (url.port or 5432):
+        return
+    other = PostgreSQLDriver.open(url)
+    try:
+        other_pid, took = other.query("SELECT pg_backend_pid(), pg_try_advisory_lock(%s)", (key,))[0]
+        if took:
+            other.query("SELECT pg_advisory_unlock(%s)", (key,))
+    finally:
+        other.close()
+    if took or other_pid == pid:
+        from ..errors import ConfigError
+
+        raise ConfigError(
+            f"database.url {url.masked()} reaches PostgreSQL through a transaction pooler (PgBouncer in transaction or statement"
+            " mode): two connections share one server session, so migrund's advisory lock could not keep other runners out;"
+            " point database.url at the server itself (or at a pool in session mode)", key="database.url")
 
 
 # Types whose values psycopg gives to Python and takes back unchanged; the rest travel as text.
