@@ -19,9 +19,12 @@ class Output:
     def __init__(self, as_json: bool, quiet: bool) -> None:
         self.as_json = as_json
         self.quiet = quiet
+        self.ticker: Any = None  # the live line on a terminal, started with the first migration
 
     def warn(self, message: str) -> None:
         """A warning on stderr."""
+        if self.ticker is not None:
+            self.ticker.clear()
         print(f"migrund: warning: {_redact(message)}", file=sys.stderr, flush=True)
 
     def progress(self, event: Any) -> None:
@@ -31,6 +34,14 @@ class Output:
             return
         if self.as_json or self.quiet:
             return
+        if self.ticker is None and event.kind == "start":
+            from . import ticker
+
+            if ticker.wanted(sys.stderr):
+                self.ticker = ticker.Ticker(sys.stderr)
+        if self.ticker is not None:
+            self.ticker.event(event)
+            self.ticker.clear()
         # Whole lines (hook logs on stderr never split one): as a migration starts, and as it ends.
         if event.kind == "start":
             verb = "applying" if event.direction == "up" else "rolling back"
@@ -46,6 +57,11 @@ class Output:
         from .redact import redact_document
 
         say(json.dumps(redact_document(doc), indent=2))
+
+    def close(self) -> None:
+        """Take the live line away, if one was shown."""
+        if self.ticker is not None:
+            self.ticker.stop()
 
 
 def say(text: str, *, flush: bool = False) -> None:
@@ -100,6 +116,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except MigrationError as exc:
         return _fail(exc, out, verbose)
     except KeyboardInterrupt:
+        out.close()
         print("migrund: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # stdout's reader went away in the middle of a line
@@ -109,6 +126,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         return _fail(OperationFailed(f"{where}{exc.strerror or exc}", kind="os_error", file=exc.filename), out, verbose)
     except Exception as exc:  # a bug: say so in one line; the traceback only with -v
+        out.close()
         if verbose:
             _traceback(exc)
         message = f"internal error: {type(exc).__name__}: {exc}" + ("" if verbose else " (run with -v for the traceback)")
@@ -116,6 +134,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             out.document(MigrationError(message, kind="internal").as_json())
         print(f"migrund: {_redact(message)}", file=sys.stderr)
         return 1
+    finally:
+        out.close()
 
 
 def _redact(text: str) -> str:
@@ -132,6 +152,7 @@ def _traceback(exc: BaseException) -> None:
 
 def _fail(exc: Any, out: Output, verbose: bool) -> int:
     """The one place a failure becomes output and an exit code."""
+    out.close()
     if verbose:
         _traceback(exc)
     if out.as_json:

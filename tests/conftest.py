@@ -11,7 +11,7 @@ from tests.helpers import Project
 
 # Modules that run many processes, kill -9 trials or long waits: the full run only (`make test`).
 SLOW = {"test_crashes", "test_races", "test_db_faults", "test_fuzz_places", "test_daemon", "test_concurrency", "test_corpus",
-        "test_hostile_input", "test_wait", "test_drafts", "test_progress", "test_backups"}
+        "test_hostile_input", "test_wait", "test_drafts", "test_progress", "test_backups", "test_ticker"}
 
 
 def pytest_collection_modifyitems(items):
