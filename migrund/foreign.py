@@ -7,6 +7,11 @@ that holds files but no migration is an error.
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping
 
 # Another tool's naming, by the habits each documents, and the import that converts it.
 _TOOLS = (
@@ -14,14 +19,18 @@ _TOOLS = (
     ("Flyway", re.compile(r"^[VUR](\d+([._]\d+)*)?__[\w-]+\.sql$"), "`migrund import --from flyway DIR`"),
     ("goose or dbmate", re.compile(r"^\d+_[\w-]+\.(sql|go)$"), "`migrund import --from goose DIR` (or `--from dbmate`)"),
 )
+_LEADING_NUMBER = re.compile(r"^(\d+)_")
 _NEAR_EXTENSIONS = re.compile(r"\.(yam|ymal|yml~|yaml\.txt|ysml|yaml\.bak|jaml|pyc|py\.txt|json)$", re.IGNORECASE)
 _MIGRATION_NAME = re.compile(r"^[0-9]{8}_?[0-9]{6}_[A-Za-z0-9_]+$")
 
 
-def advice(name: str) -> str:
-    """One sentence saying what ``name`` looks like and what to do about it."""
+def advice(name: str, migrations: Mapping[int, Any] = MappingProxyType({})) -> str:
+    """One sentence saying what ``name`` looks like and what to do about it (``migrations``: the folder's, by version)."""
     for tool, pattern, command in _TOOLS:
         if pattern.match(name):
+            number = _LEADING_NUMBER.match(name)
+            if number is not None and int(number[1]) in migrations:  # converted in place: the tool's file has done its work
+                return f"a {tool} migration already imported as {migrations[int(number[1])].filename}: remove it once the switch is done"
             return (f"looks like a {tool} migration; migrund reads YAML or Python migrations (VERSION_name.yaml):"
                     f" convert the folder with {command}")
     if name.lower().endswith(".sql"):

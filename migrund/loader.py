@@ -126,7 +126,6 @@ def scan(folder: Path, judge: Optional[Callable[[str, os.stat_result], None]] = 
                 )
             else:
                 result.foreign.append(name)
-                result.warnings.append(f"{display(folder / name)}: ignored: {foreign.advice(name)}")
             continue
         version = int(match["number"] or match["date"] + match["time"])
         if version > MAX_VERSION:
@@ -160,6 +159,8 @@ def scan(folder: Path, judge: Optional[Callable[[str, os.stat_result], None]] = 
                 digest.update(content)
                 body[ref] = content.decode("utf-8", "replace")
         result.files[version] = SourceFile(version, match["name"], name, kind, data, refs, digest.hexdigest(), body)
+    for name in result.foreign:
+        result.warnings.append(f"{display(folder / name)}: ignored: {foreign.advice(name, result.files)}")
     if result.foreign and not result.files:
         result.problems.append(foreign.no_migrations(display(folder), result.foreign))
     result.files = dict(sorted(result.files.items()))

@@ -230,3 +230,15 @@ def test_dbmate_itself_then_import_adopts_its_history(project, tmp_path):
     assert done.json["adopted"] == [20151129054053]
     assert project.db.rows("SELECT id, name FROM users") == [(1, "alice")], "the migration dbmate ran did not run again"
     assert project.run("apply").code == 0 and project.applied() == [20151129054053, 20200227231541]
+
+
+def test_converting_in_place_then_the_old_files_are_named_as_imported(sqlite_project):
+    project = sqlite_project
+    for path in (DATA / "golang-migrate" / "sqlite").iterdir():
+        shutil.copy(path, project.migrations)
+    assert project.run("status").code == 2, "a folder of only another tool's files is not 'nothing to do'"
+    assert project.run("import", "--from", "golang-migrate", str(project.migrations)).code == 0
+    checked = project.run("status")
+    assert checked.code == 0
+    assert "33_create_table.up.sql: ignored: a golang-migrate migration already imported as 33_create_table.yaml" in checked.err
+    assert project.run("apply").code == 0 and project.applied() == [33, 44]
