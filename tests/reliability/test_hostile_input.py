@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from migrund import cli
+from tests.fuzzing import EDITS, TREES, mutate
 from tests.helpers import Project
 
 GOOD = "description: a good one\nup:\n  - sql: CREATE TABLE good (id INTEGER PRIMARY KEY, name TEXT)\ndown:\n  - sql: DROP TABLE good\n"
@@ -79,25 +80,6 @@ def judge(code: int, err: str, culprit: str, unchanged: bool) -> None:
         assert "failed" in err and unchanged, err  # SQL the database refused: rolled back whole
 
 
-def mutate(text: str, edits: list[tuple[int, int, str]]) -> str:
-    chars = list(text)
-    for kind, position, char in edits:
-        if not chars:
-            chars = [char]
-            continue
-        at = position % len(chars)
-        if kind == 0:
-            chars.insert(at, char)
-        elif kind == 1:
-            del chars[at]
-        else:
-            chars[at] = char
-    return "".join(chars)
-
-
-EDITS = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 10_000), st.sampled_from(list(":-[]{}&*!|>'\"#%@`\t\n\r ,?x0\x00\xe9\u2028"))), max_size=8)
-LEAVES = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
-TREES = st.recursive(LEAVES, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=25)
 NAMES = st.sampled_from(["fuzz", "ünïcødé", "名前", "a-b", "x" * 80, "tab\tname"])
 FUZZ_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 

@@ -10,7 +10,7 @@ import pytest
 from tests.helpers import REPO, Project, clean_env
 
 # Libraries a command that does not need them must never pay for at start-up.
-HEAVY = {"jsonschema", "watchdog", "apscheduler", "prometheus_client", "psycopg", "pymysql", "filelock",
+HEAVY = {"jsonschema", "jsonschema_rs", "watchdog", "apscheduler", "prometheus_client", "psycopg", "pymysql", "filelock",
          "typing", "logging", "subprocess", "ctypes", "zoneinfo", "yaml", "asyncio", "inspect", "dataclasses"}
 ALLOWED = {"--help": set(), "status": {"sqlite3"}}
 
