@@ -101,7 +101,7 @@ class Endpoint:
                 elif path in ("/status", "/healthz"):
                     doc = snapshot()
                     code = 200 if path == "/status" or doc["state"] in HEALTHY else 503
-                    body = doc if path == "/status" else {"state": doc["state"], "last_error": doc["last_error"]}
+                    body = doc if path == "/status" else {"state": doc["state"], "last_error": doc["last_error"], "running": doc.get("running")}
                     self._reply(code, json.dumps(body, indent=2).encode() + b"\n", "application/json")
                 else:
                     self._reply(404, b"not found: try /healthz, /status or /metrics\n", "text/plain")

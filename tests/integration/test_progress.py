@@ -1,6 +1,7 @@
 """Progress: lines as each migration starts and ends, and the daemon's running migration and step."""
 from __future__ import annotations
 
+import json
 import re
 
 from tests.daemonproc import FAST, DaemonProcess, free_port
@@ -39,6 +40,8 @@ def test_the_daemon_shows_the_migration_and_step_running_now(sqlite_project):
         assert running["since"].endswith("Z") and running["step_since"] >= running["since"]
         shown = project.run("status")
         assert f"running   up {V} slow, step 2 of 2" in shown.out, shown.out
+        health = json.loads(daemon.http(port, "/healthz")[1])
+        assert health["state"] == "applying" and health["running"]["version"] == V and health["running"]["step"] == 2
         code, body = daemon.http(port, "/metrics")
         text = body.decode()
         assert re.search(r"^migrund_running_step 2\.0$", text, re.M) and re.search(r"^migrund_running_migration 20250101000000$", text, re.M), text
