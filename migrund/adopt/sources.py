@@ -13,7 +13,7 @@ from . import statements
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, Iterable, Mapping, Optional
+    from typing import Callable, Iterable, Iterator, Mapping, Optional
 
 TOOLS = ("golang-migrate", "dbmate", "flyway", "goose", "sql")
 TITLES = {"golang-migrate": "golang-migrate", "dbmate": "dbmate", "flyway": "Flyway", "goose": "goose", "sql": "plain SQL"}
@@ -108,17 +108,23 @@ _DBMATE_FILE = re.compile(r"^(\d+)_?(.*)\.sql$")
 _DBMATE_MARK = re.compile(r"^--\s*migrate:(up|down)([^\n]*)$", re.MULTILINE)
 
 
+def _named(files: Mapping[str, str], pattern: re.Pattern, found: Conversion, tool: str) -> Iterator[tuple[str, str, re.Match]]:
+    """Each file whose name ``pattern`` matches, in name order; the others reported as not the tool's."""
+    for name, text in sorted(files.items()):
+        match = pattern.match(name)
+        if match is None:
+            found.unmapped.append(Unmapped(name, None, f"not named VERSION_name.sql: not a {tool} migration"))
+        else:
+            yield name, text, match
+
+
 def _comment_only(text: str) -> bool:
     return all(not line.strip() or line.strip().startswith("--") for line in text.splitlines())
 
 
 def _dbmate(files: Mapping[str, str], found: Conversion, dialect: str) -> list[_Piece]:
     pieces = []
-    for name, text in sorted(files.items()):
-        match = _DBMATE_FILE.match(name)
-        if match is None:
-            found.unmapped.append(Unmapped(name, None, "not named VERSION_name.sql: not a dbmate migration"))
-            continue
+    for name, text, match in _named(files, _DBMATE_FILE, found, "dbmate"):
         marks = list(_DBMATE_MARK.finditer(text))
         kinds = [m.group(1) for m in marks]
         if kinds not in (["up"], ["up", "down"]):
@@ -154,11 +160,7 @@ _GOOSE_MARK = re.compile(r"^--\s*\+goose\s+([^\n]*?)\s*$", re.MULTILINE | re.IGN
 
 def _goose(files: Mapping[str, str], found: Conversion, dialect: str) -> list[_Piece]:
     pieces = []
-    for name, text in sorted(files.items()):
-        match = _GOOSE_FILE.match(name)
-        if match is None:
-            found.unmapped.append(Unmapped(name, None, "not named VERSION_name.sql: not a goose migration"))
-            continue
+    for name, text, match in _named(files, _GOOSE_FILE, found, "goose"):
         if match.group(3) == "go":
             found.unmapped.append(Unmapped(name, None, "a Go migration: its code cannot be imported; rewrite it as SQL or a Python migration"))
             continue
