@@ -31,6 +31,14 @@ def instructions(cmd: list[str], ws: Workspace) -> int:
     return int(found.group(1))
 
 
+def _fresh(ws: Workspace, cmd: list[str]) -> int:
+    """Instructions of ``cmd`` with the state folder emptied first (then put back warm)."""
+    shutil.rmtree(ws.root / "state", ignore_errors=True)
+    count = instructions(cmd, ws)
+    ws.migrund("validate")
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=1000)
@@ -43,6 +51,10 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="migrund-instr-", dir=base))
     try:
         big, small = Workspace(tmp / "big", args.n), Workspace(tmp / "small", args.small)
+        cold = {}
+        for ws in (small, big):  # a fresh state folder: nothing cached (a new container, a CI job)
+            cold[ws.n] = instructions([PY, "-m", "migrund", "apply", "-q"], ws)
+            ws.reset_db()
         for ws in (big, small):
             ws.migrund("validate")  # a warm validation cache, as on every run after the first
         ours = {}
@@ -53,7 +65,11 @@ def main() -> None:
         for ws in (small, big):
             floors[ws.n] = instructions([PY, "-c", FLOOR_APPLY, str(ws.root / "floor.db"), str(ws.n), "up"], ws)
         steps = args.n - args.small
+        fresh_noop = _fresh(big, [PY, "-m", "migrund", "apply", "-q"])
         rows = [
+            (f"apply {args.n}, fresh state folder", cold[args.n], floors[args.n]),
+            (f"per-migration slope ({args.small}->{args.n}), fresh state folder", (cold[args.n] - cold[args.small]) // steps,
+             (floors[args.n] - floors[args.small]) // steps),
             (f"apply {args.n}", ours[args.n], floors[args.n]),
             (f"per-migration slope ({args.small}->{args.n})", (ours[args.n] - ours[args.small]) // steps,
              (floors[args.n] - floors[args.small]) // steps),
@@ -61,6 +77,7 @@ def main() -> None:
              instructions([PY, "-c", FLOOR_NOOP, str(big.migrations), str(big.db)], big)),
         ]
         rows.append((f"status, {args.n} applied", instructions([PY, "-m", "migrund", "status", "--json"], big), rows[-1][2]))
+        rows.append((f"no-op apply, {args.n} applied, fresh state folder", fresh_noop, rows[-1][2]))
         rows.append((f"rollback of all {args.n}", instructions([PY, "-m", "migrund", "rollback", "--to", "0", "-q"], big),
                      instructions([PY, "-c", FLOOR_APPLY, str(big.root / "floor.db"), str(args.n), "down"], big)))
         rows.append(("migrund --help vs python -c 'import yaml'", instructions([PY, "-m", "migrund", "--help"], big),

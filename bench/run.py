@@ -166,13 +166,20 @@ def main() -> None:
             rows.append(at_n)
             rows.append(Row.slope(f"per-migration slope ({args.small}->{args.n}), {label}", at_n, at_small, args.n - args.small))
         # big now holds N applied migrations
-        noop, status, floor_noop = [], [], []
+        noop, status, floor_noop, fresh_noop, fresh_status = [], [], [], [], []
         for _ in range(args.repeat):
             noop.append(big.migrund("apply", "-q"))
             status.append(big.migrund("status", "--json"))
             floor_noop.append(timed([PY, "-c", FLOOR_NOOP, str(big.migrations), str(big.db)], big.env, big.root))
+            # A fresh state folder (a new container, a CI job): nothing cached, the config checked again.
+            shutil.rmtree(big.root / "state", ignore_errors=True)
+            fresh_noop.append(big.migrund("apply", "-q"))
+            shutil.rmtree(big.root / "state", ignore_errors=True)
+            fresh_status.append(big.migrund("status", "--json"))
         rows.append(Row(f"no-op apply, {args.n} applied", noop, floor_noop))
         rows.append(Row(f"status, {args.n} applied", status, floor_noop))
+        rows.append(Row(f"no-op apply, {args.n} applied, fresh state folder", fresh_noop, floor_noop))
+        rows.append(Row(f"status, {args.n} applied, fresh state folder", fresh_status, floor_noop))
         backs, floors = [], []
         for _ in range(args.repeat):
             big.reset_db()

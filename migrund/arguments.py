@@ -116,10 +116,14 @@ def _baseline(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="show what would be recorded")
 
 
-def _import(p: argparse.ArgumentParser) -> None:
-    from .adopt.sources import TOOLS
+# The tools `import --from` reads: adopt.sources.TOOLS (not imported here: --help builds
+# every command's parser, and that module's imports cost it a tenth; tests/unit/test_adopt.py
+# keeps the two equal).
+IMPORT_TOOLS = ("golang-migrate", "dbmate", "flyway", "goose", "sql")
 
-    p.add_argument("--from", dest="tool", required=True, choices=TOOLS, help="the tool whose layout DIR has")
+
+def _import(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="tool", required=True, choices=IMPORT_TOOLS, help="the tool whose layout DIR has")
     p.add_argument("dir", metavar="DIR", help="the tool's migrations folder (the files are read, never changed)")
     p.add_argument("--adopt-history", action="store_true",
                    help="also record as applied, without running them, the versions the tool's history table on this database says are applied")

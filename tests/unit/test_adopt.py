@@ -104,3 +104,9 @@ def test_statements_outside_a_transaction_by_dialect():
     assert statements.outside_transaction("CREATE INDEX i ON t (a);", "postgresql") is None
     assert statements.outside_transaction("VACUUM;", "sqlite") == "VACUUM"
     assert statements.outside_transaction("CREATE INDEX CONCURRENTLY i ON t (a);", "mysql") is None
+
+
+def test_the_command_line_offers_every_tool():
+    from migrund.arguments import IMPORT_TOOLS
+
+    assert IMPORT_TOOLS == sources.TOOLS

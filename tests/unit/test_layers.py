@@ -43,3 +43,12 @@ def test_start_up_imports_stay_within_budget(sqlite_project, command):
     imported = _top_level_imports(project, command)
     assert "migrund" in imported
     assert not (imported & HEAVY), f"migrund {command} imports {sorted(imported & HEAVY)}"
+
+
+def test_help_imports_no_command_rooms(sqlite_project):
+    """--help builds every command's parser: none of them may import what its command runs (import's readers, say)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "migrund", "--help"], cwd=sqlite_project.root,
+                          env=clean_env(sqlite_project.state_home), capture_output=True, text=True)
+    modules = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:") and "|" in line}
+    rooms = {m for m in modules if m.startswith(("migrund.adopt", "migrund.commands", "migrund.loader", "migrund.ticker", "migrund.sql"))}
+    assert proc.returncode == 0 and not rooms, sorted(rooms)
