@@ -58,21 +58,36 @@ def _conversion(project: Project, tool: str, folder: Path, skip_unmapped: bool) 
     return found
 
 
-def _check_free(project: Project, names: dict[str, Any]) -> None:
-    """Refuse before writing anything when a version or file name is already in the migrations folder."""
+def _to_write(project: Project, texts: dict[str, str], names: dict[str, Any]) -> list[str]:
+    """The files still to write; refuse, before writing anything, a version or name the folder already holds otherwise.
+
+    A file already there with exactly the bytes the import writes is kept: an import cut
+    short (a kill, a full disk) completes when run again.
+    """
     existing = project.scan().files
-    clashes = [f"{name}: version {m.version} is already {existing[m.version].filename}" for name, m in names.items() if m.version in existing]
     folder = project.settings.migrations_dir
-    clashes += [f"{name}: already in {display(folder)}" for name in names if (folder / name).exists()]
+    clashes, missing = [], []
+    for name, migration in names.items():
+        source = existing.get(migration.version)
+        if source is not None and source.filename == name and source.data == texts[name].encode():
+            continue
+        if source is not None:
+            clashes.append(f"{name}: version {migration.version} is already {source.filename}")
+        elif (folder / name).exists():
+            clashes.append(f"{name}: already in {display(folder)}")
+        else:
+            missing.append(name)
     if clashes:
         raise InvalidInput(f"import: {len(clashes)} migration(s) are already in {display(folder)}; nothing was written", details=clashes)
+    return missing
 
 
 def _staged(project: Project, texts: dict[str, str]) -> tuple[Path, list[Migration]]:
     """The files written to a hidden folder inside the migrations folder (scans skip it) and read back as migrund does."""
     folder = project.settings.migrations_dir
     folder.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".import-", dir=folder))
+    _sweep_stages(folder)
+    stage = Path(tempfile.mkdtemp(prefix=f".import-{os.getpid()}-", dir=folder))
     for name, text in texts.items():
         (stage / name).write_text(text, encoding="utf-8")
     scan = loader.scan(stage)
@@ -86,6 +101,16 @@ def _staged(project: Project, texts: dict[str, str]) -> tuple[Path, list[Migrati
         shutil.rmtree(stage, ignore_errors=True)
         raise ValidationFailed(f"import: {len(problems)} problem(s) in the converted files; nothing was written", details=problems)
     return stage, migrations
+
+
+def _sweep_stages(folder: Path) -> None:
+    """Remove the hidden staging folders of imports whose process is gone (killed midway)."""
+    from ..paths import pid_running
+
+    for entry in folder.glob(".import-*-*"):
+        pid = entry.name.split("-")[1]
+        if pid.isdigit() and not pid_running(int(pid)) and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _move_in(stage: Path, folder: Path, names: list[str]) -> None:
@@ -112,8 +137,9 @@ def import_migrations(
     folder = Path(source)
     found = _conversion(project, tool, folder, skip_unmapped)
     by_name = {emit.file_name(m): m for m in found.migrations}
-    _check_free(project, by_name)
-    stage, migrations = _staged(project, {name: emit.yaml_text(m, tool) for name, m in by_name.items()})
+    texts = {name: emit.yaml_text(m, tool) for name, m in by_name.items()}
+    missing = _to_write(project, texts, by_name)
+    stage, migrations = _staged(project, texts)
     adopted: Optional[list[int]] = None
     try:
         if adopt_history:
@@ -129,9 +155,9 @@ def import_migrations(
                     run_baseline(state, chosen, "import", {"tool": tool, "source": str(folder), "table": table,
                                                            "versions": {m.label: m.version for m in found.migrations}, "recorded": adopted})
                     # under the lock, after the history: a daemon never sees an adopted file as pending
-                    _move_in(stage, project.settings.migrations_dir, list(by_name))
+                    _move_in(stage, project.settings.migrations_dir, missing)
         elif not dry_run:
-            _move_in(stage, project.settings.migrations_dir, list(by_name))
+            _move_in(stage, project.settings.migrations_dir, missing)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return {

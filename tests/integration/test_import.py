@@ -70,7 +70,12 @@ def test_real_folders_import_apply_and_roll_back(set_project):
         assert back.code == 0, back.err
         assert project.applied() == []
     again = project.run("import", "--from", tool, str(folder))
-    assert again.code == 2 and "already" in again.err and sorted(p.name for p in project.migrations.iterdir()) == written
+    assert again.code == 0 and sorted(p.name for p in project.migrations.iterdir()) == written, "the same import again changes nothing"
+    edited = project.migrations / written[0]
+    edited.write_text(edited.read_text() + "# edited since\n")
+    clash = project.run("import", "--from", tool, str(folder))
+    assert clash.code == 2 and "already" in clash.err and written[0] in clash.err
+    assert sorted(p.name for p in project.migrations.iterdir()) == written
 
 
 @pytest.mark.parametrize("dialect", ["postgresql"])  # CREATE INDEX CONCURRENTLY is PostgreSQL's
@@ -242,3 +247,18 @@ def test_converting_in_place_then_the_old_files_are_named_as_imported(sqlite_pro
     assert checked.code == 0
     assert "33_create_table.up.sql: ignored: a golang-migrate migration already imported as 33_create_table.yaml" in checked.err
     assert project.run("apply").code == 0 and project.applied() == [33, 44]
+
+
+def test_an_import_cut_short_completes_when_run_again(sqlite_project):
+    project = sqlite_project
+    folder = DATA / "goose" / "sqlite"
+    assert project.run("import", "--from", "goose", str(folder)).code == 0
+    whole = {p.name: p.read_bytes() for p in project.migrations.iterdir()}
+    for name in sorted(whole)[2:]:  # as a kill midway leaves it: some files in, the rest not
+        (project.migrations / name).unlink()
+    stale = project.migrations / f".import-{2**22 + 1}-x"  # above Linux's largest pid: a process that is gone
+    stale.mkdir()
+    (stale / "00003_alter.yaml").write_text("half")
+    done = project.run("import", "--from", "goose", str(folder))
+    assert done.code == 0, done.err
+    assert {p.name: p.read_bytes() for p in project.migrations.iterdir()} == whole, "completed, byte for byte; the stale stage swept"
