@@ -1,10 +1,13 @@
-"""Backup and restore of a 1M-row database against the engines' own tools as the floor.
+"""Backup and restore at several sizes against the engines' own tools as the floor.
 
 SQLite: migrund's native backup and restore against sqlite3's backup API called directly;
-PostgreSQL: against pg_dump -Fc and pg_restore run directly. Restores go into an empty
-database (a restore over an existing one also takes the before_restore backup SPEC 6
-requires, which the floor does not). The JSON format's throughput is printed beside.
-Usage: python bench/backups.py [--rows 1000000] [--skip-postgresql]
+PostgreSQL: against pg_dump -Fc and pg_restore run directly; MariaDB: against mariadb-dump
+and the mariadb client. Restores go into an empty database (a restore over an existing
+one also takes the before_restore backup, which the floor does not). Sizes are of the
+table's data (about 25,000 rows a MB), so fixed costs (small sizes) and per-byte costs
+(large ones) show apart; MB/s is of that size. The JSON format's throughput is printed
+beside (smaller sizes only: it is not the fast path).
+Usage: python bench/backups.py [--sizes 1,100,1000] [--skip-postgresql] [--skip-mysql]
 """
 from __future__ import annotations
 
@@ -52,11 +55,17 @@ def fill_sqlite(path: Path, rows: int) -> None:
     conn.close()
 
 
-def line(label: str, ours: float, floor: float) -> None:
-    print(f"{label:<34} {ours * 1000:>9.0f}ms {floor * 1000:>9.0f}ms  {ours / floor:.2f}x")
+ROWS_PER_MB = 25_000
+MY = ["mariadb", "-h", "127.0.0.1", "-u", "root"]
+
+
+def line(label: str, ours: float, floor: float, mb: float) -> None:
+    print(f"{mb:>6.0f} MB  {label:<28} {ours * 1000:>9.0f}ms {floor * 1000:>9.0f}ms  {ours / floor:.2f}x"
+          f"  {mb / ours:>7.1f} MB/s {mb / floor:>7.1f} MB/s")
 
 
 def bench_sqlite(tmp: Path, rows: int) -> None:
+    mb = rows / ROWS_PER_MB
     root = tmp / "sqlite"
     env = project(root, "sqlite:///../data/app.db")
     (root / "data").mkdir()
@@ -68,13 +77,17 @@ def bench_sqlite(tmp: Path, rows: int) -> None:
     floor_restore = timed([PY, "-c", copy, str(tmp / "floor.sqlite3"), str(tmp / "restored.db")], env, root)
     ours_restore = timed([PY, "-m", "migrund", "restore", str(tmp / "ours.sqlite3"), "--force"], env, root)
     shutil.move(tmp / "original.db", root / "data" / "app.db")
-    json_backup = timed([PY, "-m", "migrund", "backup", "--format", "json", "--output", str(tmp / "ours.json.gz")], env, root)
-    (root / "data" / "app.db").unlink()
-    json_restore = timed([PY, "-m", "migrund", "restore", str(tmp / "ours.json.gz"), "--force"], env, root)
-    line("sqlite native backup", ours_backup, floor_backup)
-    line("sqlite native restore (empty db)", ours_restore, floor_restore)
-    print(f"{'sqlite json backup':<34} {json_backup * 1000:>9.0f}ms  {rows / json_backup:,.0f} rows/s")
-    print(f"{'sqlite json restore':<34} {json_restore * 1000:>9.0f}ms  {rows / json_restore:,.0f} rows/s")
+    line("sqlite native backup", ours_backup, floor_backup, mb)
+    line("sqlite native restore", ours_restore, floor_restore, mb)
+    if mb <= 100:
+        json_backup = timed([PY, "-m", "migrund", "backup", "--format", "json", "--output", str(tmp / "ours.json.gz")], env, root)
+        (root / "data" / "app.db").unlink()
+        json_restore = timed([PY, "-m", "migrund", "restore", str(tmp / "ours.json.gz"), "--force"], env, root)
+        print(f"{mb:>6.0f} MB  {'sqlite json backup':<28} {json_backup * 1000:>9.0f}ms  {rows / json_backup:,.0f} rows/s")
+        print(f"{mb:>6.0f} MB  {'sqlite json restore':<28} {json_restore * 1000:>9.0f}ms  {rows / json_restore:,.0f} rows/s")
+    shutil.rmtree(root)
+    for name in ("floor.sqlite3", "ours.sqlite3", "restored.db", "ours.json.gz"):
+        (tmp / name).unlink(missing_ok=True)
 
 
 def psql(sql: str, db: str = "postgres") -> None:
@@ -98,25 +111,58 @@ def bench_postgresql(tmp: Path, rows: int) -> None:
         floor_restore = timed(["pg_restore", "--no-owner", "-d", f"{PG}/{floor_target}", str(tmp / "floor.pgdump")], env, root)
         env["MIGRUND_DATABASE_URL"] = f"{PG}/{target}"
         ours_restore = timed([PY, "-m", "migrund", "restore", str(tmp / "ours.pgdump"), "--force"], env, root)
-        line("postgresql native backup", ours_backup, floor_backup)
-        line("postgresql native restore", ours_restore, floor_restore)
+        line("postgresql native backup", ours_backup, floor_backup, rows / ROWS_PER_MB)
+        line("postgresql native restore", ours_restore, floor_restore, rows / ROWS_PER_MB)
     finally:
         for name in (source, target, floor_target):
             psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(tmp / "pg", ignore_errors=True)
+
+
+def mariadb(sql: str, db: str = "") -> None:
+    subprocess.run([*MY, *([db] if db else []), "-e", sql], check=True, capture_output=True)
+
+
+def bench_mysql(tmp: Path, rows: int) -> None:
+    source, target, floor_target = (f"migrund_bench_{uuid.uuid4().hex[:8]}" for _ in range(3))
+    for name in (source, target, floor_target):
+        mariadb(f"CREATE DATABASE `{name}`")
+    try:
+        mariadb("CREATE TABLE items (id INT PRIMARY KEY, name TEXT NOT NULL, price DOUBLE, payload VARBINARY(16));"
+                f"INSERT INTO items SELECT seq, CONCAT('item ', seq), seq * 0.25, UNHEX(MD5(seq)) FROM seq_0_to_{rows - 1}", source)
+        root = tmp / "my"
+        env = project(root, f"mysql://root@127.0.0.1:3306/{source}")
+        dump = tmp / "floor.sql"
+        floor_backup = timed(["sh", "-c", f"mariadb-dump -h 127.0.0.1 -u root --single-transaction {source} > {dump}"], env, root)
+        ours_backup = timed([PY, "-m", "migrund", "backup", "--output", str(tmp / "ours.mysql.sql")], env, root)
+        floor_restore = timed(["sh", "-c", f"mariadb -h 127.0.0.1 -u root {floor_target} < {dump}"], env, root)
+        env["MIGRUND_DATABASE_URL"] = f"mysql://root@127.0.0.1:3306/{target}"
+        ours_restore = timed([PY, "-m", "migrund", "restore", str(tmp / "ours.mysql.sql"), "--force"], env, root)
+        line("mariadb native backup", ours_backup, floor_backup, rows / ROWS_PER_MB)
+        line("mariadb native restore", ours_restore, floor_restore, rows / ROWS_PER_MB)
+    finally:
+        for name in (source, target, floor_target):
+            mariadb(f"DROP DATABASE IF EXISTS `{name}`")
+        shutil.rmtree(tmp / "my", ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--sizes", default="1,100,1000", help="MB of table data, comma-separated")
     parser.add_argument("--skip-postgresql", action="store_true")
+    parser.add_argument("--skip-mysql", action="store_true")
     args = parser.parse_args()
     base = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
     tmp = Path(tempfile.mkdtemp(prefix="migrund-bench-", dir=base))
     try:
-        print(f"{args.rows:,} rows; {'measure':<24} {'migrund':>9} {'floor':>11}")
-        bench_sqlite(tmp, args.rows)
-        if not args.skip_postgresql:
-            bench_postgresql(tmp, args.rows)
+        print(f"{'size':>9}  {'measure':<28} {'migrund':>11} {'floor':>11}  ratio  {'migrund':>12} {'floor':>12}")
+        for mb in (float(s) for s in args.sizes.split(",")):
+            rows = int(mb * ROWS_PER_MB)
+            bench_sqlite(tmp, rows)
+            if not args.skip_postgresql:
+                bench_postgresql(tmp, rows)
+            if not args.skip_mysql:
+                bench_mysql(tmp, rows)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
