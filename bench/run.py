@@ -81,7 +81,7 @@ def best(samples: list[float]) -> float:
 class Workspace:
     """A project with N migrations on tmpfs."""
 
-    def __init__(self, root: Path, n: int, *, mysql_index: bool = False) -> None:
+    def __init__(self, root: Path, n: int, *, mysql_index: bool = False, rollback_backup: bool = False) -> None:
         self.root = root
         self.n = n
         self.migrations = root / "migrations"
@@ -89,7 +89,7 @@ class Workspace:
         (root / "config").mkdir()
         (root / "config" / "migrund.yaml").write_text(
             "database:\n  url: sqlite:///../data/app.db\nmigrations:\n  path: ../migrations\n"
-            "lock:\n  path: ../data/migrund.lock\nbackup:\n  before_rollback: false\n"
+            f"lock:\n  path: ../data/migrund.lock\nbackup:\n  before_rollback: {'true' if rollback_backup else 'false'}\n"
             "daemon:\n  status_file: ../data/status.json\n"
         )
         for i in range(n):

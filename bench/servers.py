@@ -2,7 +2,10 @@
 
 The floor runs the same SQL with plain psycopg / PyMySQL in one process: on PostgreSQL one
 transaction per migration with its history row, on MariaDB the statements plus one history
-write per migration. Each run gets a fresh database on the local server.
+write per migration. Each run gets a fresh database on the local server. The rollback is
+measured twice: without the automatic backup migrund takes before a rollback (the same
+work as the floor) and with it, as the default config has it (a pg_dump / mariadb-dump of
+every table first: what a harness with the default config counts).
 Usage: python bench/servers.py [--n 1000] [--repeat 3] [--dialect postgresql mysql]
 """
 from __future__ import annotations
@@ -86,17 +89,21 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="migrund-bench-"))
     try:
         ws = Workspace(tmp / "ws", args.n, mysql_index=True)
-        ws.migrund("validate")  # warm the parse cache, as any earlier command on this host would
+        guarded = Workspace(tmp / "guarded", args.n, mysql_index=True, rollback_backup=True)
+        for each in (ws, guarded):
+            each.migrund("validate")  # warm the parse cache, as any earlier command on this host would
         print(f"{args.n} migrations, median of {args.repeat} runs")
         print(f"{'measure':<28}  {'migrund':>10}  {'floor':>10}  ratio")
         for dialect in args.dialect:
-            applies, rollbacks, floor_up, floor_down = [], [], [], []
+            applies, rollbacks, backed, floor_up, floor_down = [], [], [], [], []
             for _ in range(args.repeat):
                 name = fresh(dialect)
                 try:
-                    ws.env["MIGRUND_DATABASE_URL"] = f"{ADMIN[dialect]}/{name}"
+                    ws.env["MIGRUND_DATABASE_URL"] = guarded.env["MIGRUND_DATABASE_URL"] = f"{ADMIN[dialect]}/{name}"
                     applies.append(ws.migrund("apply", "-q"))
                     rollbacks.append(ws.migrund("rollback", "--to", "0", "-q"))
+                    ws.migrund("apply", "-q")
+                    backed.append(guarded.migrund("rollback", "--to", "0", "-q"))
                 finally:
                     drop(dialect, name)
                 name = fresh(dialect)
@@ -105,7 +112,8 @@ def main() -> None:
                     floor_down.append(timed([PY, "-c", FLOOR, dialect, ADMIN[dialect], name, str(args.n), "down"], ws.env, ws.root))
                 finally:
                     drop(dialect, name)
-            for label, ours, floor in ((f"{dialect} apply", applies, floor_up), (f"{dialect} rollback", rollbacks, floor_down)):
+            for label, ours, floor in ((f"{dialect} apply", applies, floor_up), (f"{dialect} rollback", rollbacks, floor_down),
+                                       (f"{dialect} rollback, backup first", backed, floor_down)):
                 print(f"{label:<28}  {best(ours) * 1000:>8.0f}ms  {best(floor) * 1000:>8.0f}ms  {best(ours) / best(floor):.2f}x")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
