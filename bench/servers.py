@@ -93,7 +93,7 @@ def main() -> None:
         for each in (ws, guarded):
             each.migrund("validate")  # warm the parse cache, as any earlier command on this host would
         print(f"{args.n} migrations, median of {args.repeat} runs")
-        print(f"{'measure':<28}  {'migrund':>10}  {'floor':>10}  ratio")
+        print(f"{'measure':<36}  {'migrund':>10}  {'floor':>10}  ratio")
         for dialect in args.dialect:
             applies, rollbacks, backed, floor_up, floor_down = [], [], [], [], []
             for _ in range(args.repeat):
@@ -114,7 +114,7 @@ def main() -> None:
                     drop(dialect, name)
             for label, ours, floor in ((f"{dialect} apply", applies, floor_up), (f"{dialect} rollback", rollbacks, floor_down),
                                        (f"{dialect} rollback, backup first", backed, floor_down)):
-                print(f"{label:<28}  {best(ours) * 1000:>8.0f}ms  {best(floor) * 1000:>8.0f}ms  {best(ours) / best(floor):.2f}x")
+                print(f"{label:<36}  {best(ours) * 1000:>8.0f}ms  {best(floor) * 1000:>8.0f}ms  {best(ours) / best(floor):.2f}x")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
