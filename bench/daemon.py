@@ -4,10 +4,13 @@
   the debounce setting as the floor (the daemon is asked to wait that long on purpose).
 - CPU of an idle daemon over a window, as a share of one core.
 - Memory (RSS) of the idle daemon, with every component loaded (watcher, HTTP endpoint,
-  metrics, backup schedule).
+  metrics, backup schedule), with ``--applied`` migrations applied before it starts.
+- A ``git pull`` of ``--pull`` new files at once (renamed in one after another as git
+  does): the time until the last is applied and how many passes it took, against plain
+  sqlite3 running the same SQL plus the debounce.
 
 The project lives on a tmpfs (/dev/shm) so the figures measure migrund, not the disk.
-Usage: python bench/daemon.py [--pushes 20] [--debounce 1.0] [--idle 60]
+Usage: python bench/daemon.py [--pushes 20] [--debounce 1.0] [--idle 60] [--applied 0] [--pull 1000]
 """
 from __future__ import annotations
 
@@ -78,11 +81,45 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+FLOOR = r"""
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("CREATE TABLE h (version INTEGER PRIMARY KEY, name TEXT, checksum TEXT, applied_at TEXT, body TEXT)")
+for i in range(int(sys.argv[2])):
+    conn.execute("BEGIN")
+    conn.execute(f"CREATE TABLE t_p{i} (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.execute("INSERT INTO h VALUES (?, ?, ?, ?, ?)", (i, f"p{i}", "x" * 64, "2025-01-01T00:00:00Z", "body"))
+    conn.execute("COMMIT")
+"""
+
+
+def _pull(root: Path, count: int, pid: int) -> tuple[float, int, float]:
+    """Bring ``count`` files in one after another, as a checkout does; time to all applied, passes taken, the floor."""
+    staging = root / "pulled"
+    staging.mkdir()
+    first = 20260101000000
+    for i in range(count):
+        (staging / f"{first + i}_p{i}.yaml").write_text(MIGRATION.format(i=f"p{i}"))
+    passes_before = (root / "daemon.log").read_text().count("reconcile (")
+    started = time.monotonic()
+    for path in sorted(staging.iterdir()):
+        os.rename(path, root / "migrations" / path.name)
+    wait_for(lambda: status(root).get("current_version") == first + count - 1 and status(root).get("state") == "idle", timeout=600)
+    took = time.monotonic() - started
+    time.sleep(0.5)
+    passes = (root / "daemon.log").read_text().count("reconcile (") - passes_before
+    floor_started = time.monotonic()
+    subprocess.run([sys.executable, "-c", FLOOR, str(root / "floor.db"), str(count)], check=True)
+    return took, passes, time.monotonic() - floor_started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pushes", type=int, default=20)
     parser.add_argument("--debounce", type=float, default=1.0)
     parser.add_argument("--idle", type=float, default=60.0)
+    parser.add_argument("--applied", type=int, default=0, help="migrations applied before the daemon starts")
+    parser.add_argument("--pull", type=int, default=1000, help="files brought in at once (0: none)")
     args = parser.parse_args()
 
     base = "/dev/shm" if os.path.isdir("/dev/shm") else None
@@ -95,9 +132,13 @@ def main() -> None:
         env.update(XDG_STATE_HOME=str(root / "state"), PYTHONPATH=str(REPO))
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # as an installed package runs
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "migrund")], check=True)
+        for i in range(args.applied):
+            (root / "migrations" / f"{20000101000000 + i}_a{i}.yaml").write_text(MIGRATION.format(i=f"a{i}"))
+        if args.applied:
+            subprocess.run([sys.executable, "-m", "migrund", "--config", "config/migrund.yaml", "-q", "apply"], cwd=root, env=env, check=True)
         log = open(root / "daemon.log", "w")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "migrund", "--config", "config/migrund.yaml", "-q", "daemon"],
+            [sys.executable, "-m", "migrund", "--config", "config/migrund.yaml", "daemon"],
             cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
@@ -120,6 +161,7 @@ def main() -> None:
             time.sleep(args.idle)
             cpu = (cpu_seconds(proc.pid) - cpu_start) / (time.monotonic() - wall_start)
             rss = max(rss_before, rss_mb(proc.pid))
+            pull = _pull(root, args.pull, proc.pid) if args.pull else None
         finally:
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=60)
@@ -129,7 +171,11 @@ def main() -> None:
     print(f"push -> applied, {args.pushes} pushes, debounce {args.debounce:g} s (the floor):")
     print(f"  median {median:.3f} s (debounce + {median - args.debounce:.3f} s), worst {worst:.3f} s (debounce + {worst - args.debounce:.3f} s); target: debounce + 0.3 s")
     print(f"idle CPU over {args.idle:g} s: {cpu * 100:.3f} % of one core (target: under 1 %)")
-    print(f"idle RSS: {rss:.1f} MB (target: under 60 MB)")
+    print(f"idle RSS with {args.applied} applied: {rss:.1f} MB (targets: under 60 MB; under 40 MB with 10,000 applied)")
+    if pull is not None:
+        took, passes, floor = pull
+        print(f"pull of {args.pull} files -> all applied: {took:.2f} s in {passes} pass(es); floor (plain sqlite3, same SQL) {floor:.2f} s"
+              f" + debounce {args.debounce:g} s: {took / (floor + args.debounce):.2f}x")
     print(f"exit code after SIGTERM: {code}")
 
 
