@@ -113,6 +113,31 @@ def _pull(root: Path, count: int, pid: int) -> tuple[float, int, float]:
     return took, passes, time.monotonic() - floor_started
 
 
+def _flips(root: Path, env: dict) -> tuple[int, int, int]:
+    """Edit the target ten times within a second, back and forth; passes, rollbacks and applies it cost."""
+    config = root / "config" / "migrund.yaml"
+    base = config.read_text()
+    latest = status(root)["current_version"]
+
+    def count(*args: str) -> int:
+        out = subprocess.run([sys.executable, "-m", "migrund", "--config", str(config), "history", "--json", *args],
+                             cwd=root, env=env, capture_output=True, text=True, check=True).stdout
+        return len(json.loads(out))
+
+    rollbacks, applied = count("--rollbacks"), count()
+    passes_before = (root / "daemon.log").read_text().count("reconcile (")
+    for k in range(10):
+        target = latest - 1 if k % 2 else "latest"
+        (root / "config" / ".next.yaml").write_text(base + f"target: {target}\n")
+        os.rename(root / "config" / ".next.yaml", config)
+        time.sleep(0.09)
+    wait_for(lambda: status(root).get("current_version") == latest - 1 and status(root).get("state") == "idle", timeout=120)
+    time.sleep(1.5)
+    passes = (root / "daemon.log").read_text().count("reconcile (") - passes_before
+    done_rollbacks = count("--rollbacks") - rollbacks
+    return passes, done_rollbacks, count() - (applied - done_rollbacks)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pushes", type=int, default=20)
@@ -162,6 +187,7 @@ def main() -> None:
             cpu = (cpu_seconds(proc.pid) - cpu_start) / (time.monotonic() - wall_start)
             rss = max(rss_before, rss_mb(proc.pid))
             pull = _pull(root, args.pull, proc.pid) if args.pull else None
+            flips = _flips(root, env) if args.pull else None
         finally:
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=60)
@@ -176,6 +202,10 @@ def main() -> None:
         took, passes, floor = pull
         print(f"pull of {args.pull} files -> all applied: {took:.2f} s in {passes} pass(es); floor (plain sqlite3, same SQL) {floor:.2f} s"
               f" + debounce {args.debounce:g} s: {took / (floor + args.debounce):.2f}x")
+    if flips is not None:
+        passes, rollbacks, applies = flips
+        print(f"target edited 10 times within a second, back and forth, ending one below latest: {passes} pass(es),"
+              f" {rollbacks} rollback(s) and {applies} apply(ies) in all (no extra work: 1 rollback, 0 applies)")
     print(f"exit code after SIGTERM: {code}")
 
 
