@@ -126,6 +126,16 @@ def _strict_loader() -> Any:
         base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
         class StrictLoader(base):  # type: ignore[misc, valid-type]
+            def construct_object(self, node: Any, deep: bool = False) -> Any:
+                # A scalar the resolver took for a date or a number but that is none
+                # (2025-00-01) makes PyYAML raise a bare ValueError: word it, with its line.
+                try:
+                    return super().construct_object(node, deep=deep)
+                except (ValueError, OverflowError) as exc:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"{getattr(node, 'value', '')!r} cannot be read as a {node.tag.rsplit(':', 1)[-1]}: {exc}",
+                        node.start_mark) from None
+
             def construct_mapping(self, node: Any, deep: bool = False) -> Any:
                 # PyYAML lets the last of two equal keys win silently: an edit that
                 # duplicates `up:` would drop steps without a word.

@@ -32,6 +32,7 @@ BAD_FILES = [
     ("20250102000000_unknown_dialect.yaml", "up:\n  - sql:\n      oracle: SELECT 1\n", ["unknown_dialect.yaml", "up[0].sql"]),
     ("20250102000000_version_mismatch.yaml", "version: 20250102000001\nup:\n  - sql: SELECT 1\n", ["version_mismatch.yaml", "20250102000001"]),
     ("20250102000000.yaml", GOOD, ["20250102000000.yaml", "bad version"]),
+    ("20250102000000_bad_date.yaml", "description: 2025-00-01\nup:\n  - sql: SELECT 1\n", ["bad_date.yaml", "line 1", "cannot be read as a timestamp"]),
     ("20250102-000000_dashed.yaml", GOOD, ["20250102-000000_dashed.yaml", "bad version"]),
     ("99999999999999999999_too_big.yaml", GOOD, ["99999999999999999999_too_big.yaml", "bad version"]),
     ("9223372036854775808_above_bigint.yaml", GOOD, ["9223372036854775808_above_bigint.yaml", "above the largest"]),

@@ -39,3 +39,9 @@ def test_the_plain_path_is_taken_for_plain_files_only():
     for text in _NOT_PLAIN:
         with pytest.raises(yamlsafe._NotPlain):
             yamlsafe._plain(text)
+
+
+@pytest.mark.parametrize("text", ["d: 2025-00-01\n", "up:\n  - sql: x\nwhen: 2025-13-45 10:00:00\n"])
+def test_a_value_that_looks_like_a_date_but_is_none_is_a_worded_problem(text):
+    with pytest.raises(yamlsafe.YamlProblem, match=r"invalid YAML at line \d+, column \d+: '2025-\d\d-\d\d.*' cannot be read as a timestamp"):
+        yamlsafe.load_yaml(text)
