@@ -45,7 +45,8 @@ def test_mutated_files(edits, which):
 @FUZZ
 @given(tree=TREES, key=st.sampled_from(["up", "down", "description", "dependencies", "version", "sql", None]))
 def test_wrong_types_and_shapes(tree, key):
-    for doc in ({key: tree} if key else tree, {"up": [{"sql": tree}]}, {"up": [{key or "python": tree}]}, {"database": {"url": tree}}):
+    for doc in ({key: tree} if key else tree, {"up": [{"sql": tree}]}, {"up": [{key or "python": tree}]}, {"database": {"url": tree}},
+                {"up": [{"sql": "SELECT 1"}], key or "risky": tree}, {"database": {"url": "sqlite:///x.db"}, key or "target": tree}):
         _agree("migration", doc)
         _agree("config", doc)
 
