@@ -25,7 +25,7 @@ DATA = Path(__file__).parent / "data" / "foreign"
 def tool_sets(dialect: str) -> list[tuple[str, Path]]:
     """(tool, folder) of every real folder written for ``dialect``."""
     own = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql"}[dialect]
-    found = [(tool, DATA / tool / own) for tool in ("golang-migrate", "goose", "flyway") if (DATA / tool / own).is_dir()]
+    found = [(tool, DATA / tool / own) for tool in ("golang-migrate", "goose", "flyway", "sql") if (DATA / tool / own).is_dir()]
     return found + [("dbmate", DATA / "dbmate" / "any")]
 
 

@@ -15,6 +15,7 @@ from migrund import sql
 from tests.foreign_history import DATA, dbmate_binary, record, tool_sets
 
 SETS = [(dialect, tool, folder) for dialect in ("sqlite", "postgresql", "mysql") for tool, folder in tool_sets(dialect)]
+HISTORY_SETS = [s for s in SETS if s[1] != "sql"]  # plain SQL files come with no history table
 
 
 def _source_files(folder):
@@ -103,7 +104,7 @@ def test_sequential_versions_stay_and_are_targets(project):
                                                                          {"version": 4, "name": "empty", "direction": "up"}]
 
 
-@pytest.mark.parametrize("set_project", SETS, indirect=True, ids=[f"{d}-{t}" for d, t, f in SETS])
+@pytest.mark.parametrize("set_project", HISTORY_SETS, indirect=True, ids=[f"{d}-{t}" for d, t, f in HISTORY_SETS])
 def test_adopt_history_records_what_the_tool_applied_and_runs_the_rest(set_project):
     project, tool, folder = set_project
     if project.db.path:
@@ -262,3 +263,15 @@ def test_an_import_cut_short_completes_when_run_again(sqlite_project):
     done = project.run("import", "--from", "goose", str(folder))
     assert done.code == 0, done.err
     assert {p.name: p.read_bytes() for p in project.migrations.iterdir()} == whole, "completed, byte for byte; the stale stage swept"
+
+
+def test_plain_sql_has_no_history_to_adopt_and_joins_by_baseline(sqlite_project):
+    project = sqlite_project
+    folder = DATA / "sql" / "sqlite"
+    refused = project.run("import", "--from", "sql", str(folder), "--adopt-history")
+    assert refused.code == 2 and "migrund baseline VERSION" in refused.err and not any(project.migrations.iterdir())
+    project.db_path.parent.mkdir(parents=True, exist_ok=True)
+    _run_sql(project, (folder / "20200718111257_todos.sql").read_text())  # run by hand before migrund
+    assert project.run("import", "--from", "sql", str(folder)).code == 0
+    assert project.run("baseline", "20200718111257").code == 0
+    assert project.run("apply").code == 0 and project.applied() == [20200718111257]
