@@ -94,56 +94,54 @@ def psql(sql: str, db: str = "postgres") -> None:
     subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", f"{PG}/{db}", "-c", sql], check=True, capture_output=True)
 
 
-def bench_postgresql(tmp: Path, rows: int) -> None:
-    source, target, floor_target = (f"migrund_bench_{uuid.uuid4().hex[:8]}" for _ in range(3))
-    for name in (source, target, floor_target):
-        psql(f'CREATE DATABASE "{name}"')
-    try:
-        psql(
-            "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price DOUBLE PRECISION, payload BYTEA);"
-            f"INSERT INTO items SELECT i, 'item ' || i, i * 0.25, decode(md5(i::text), 'hex') FROM generate_series(0, {rows - 1}) i",
-            source,
-        )
-        root = tmp / "pg"
-        env = project(root, f"{PG}/{source}")
-        floor_backup = timed(["pg_dump", "-Fc", "-f", str(tmp / "floor.pgdump"), "-d", f"{PG}/{source}"], env, root)
-        ours_backup = timed([PY, "-m", "migrund", "backup", "--output", str(tmp / "ours.pgdump")], env, root)
-        floor_restore = timed(["pg_restore", "--no-owner", "-d", f"{PG}/{floor_target}", str(tmp / "floor.pgdump")], env, root)
-        env["MIGRUND_DATABASE_URL"] = f"{PG}/{target}"
-        ours_restore = timed([PY, "-m", "migrund", "restore", str(tmp / "ours.pgdump"), "--force"], env, root)
-        line("postgresql native backup", ours_backup, floor_backup, rows / ROWS_PER_MB)
-        line("postgresql native restore", ours_restore, floor_restore, rows / ROWS_PER_MB)
-    finally:
-        for name in (source, target, floor_target):
-            psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(tmp / "pg", ignore_errors=True)
-
-
 def mariadb(sql: str, db: str = "") -> None:
     subprocess.run([*MY, *([db] if db else []), "-e", sql], check=True, capture_output=True)
 
 
-def bench_mysql(tmp: Path, rows: int) -> None:
+# Per server: how to run SQL, quote a database name, fill the table, the URL, the floor's
+# backup and restore commands (the engine's own tools, given the dump path and databases),
+# and migrund's native backup file name.
+SERVERS = {
+    "postgresql": dict(
+        run=psql, quote='"{}"', drop=' WITH (FORCE)', url=PG + "/{}", ext="pgdump",
+        fill="CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price DOUBLE PRECISION, payload BYTEA);"
+             "INSERT INTO items SELECT i, 'item ' || i, i * 0.25, decode(md5(i::text), 'hex') FROM generate_series(0, {last}) i",
+        backup="pg_dump -Fc -f {dump} -d " + PG + "/{source}",
+        restore="pg_restore --no-owner -d " + PG + "/{target} {dump}",
+    ),
+    "mariadb": dict(
+        run=mariadb, quote="`{}`", drop="", url="mysql://root@127.0.0.1:3306/{}", ext="sql",
+        fill="CREATE TABLE items (id INT PRIMARY KEY, name TEXT NOT NULL, price DOUBLE, payload VARBINARY(16));"
+             "INSERT INTO items SELECT seq, CONCAT('item ', seq), seq * 0.25, UNHEX(MD5(seq)) FROM seq_0_to_{last}",
+        backup="mariadb-dump -h 127.0.0.1 -u root --single-transaction {source} > {dump}",
+        restore="mariadb -h 127.0.0.1 -u root {target} < {dump}",
+    ),
+}
+
+
+def bench_server(tmp: Path, rows: int, engine: str) -> None:
+    spec: dict = SERVERS[engine]
     source, target, floor_target = (f"migrund_bench_{uuid.uuid4().hex[:8]}" for _ in range(3))
     for name in (source, target, floor_target):
-        mariadb(f"CREATE DATABASE `{name}`")
+        spec["run"](f"CREATE DATABASE {spec['quote'].format(name)}")
     try:
-        mariadb("CREATE TABLE items (id INT PRIMARY KEY, name TEXT NOT NULL, price DOUBLE, payload VARBINARY(16));"
-                f"INSERT INTO items SELECT seq, CONCAT('item ', seq), seq * 0.25, UNHEX(MD5(seq)) FROM seq_0_to_{rows - 1}", source)
-        root = tmp / "my"
-        env = project(root, f"mysql://root@127.0.0.1:3306/{source}")
-        dump = tmp / "floor.sql"
-        floor_backup = timed(["sh", "-c", f"mariadb-dump -h 127.0.0.1 -u root --single-transaction {source} > {dump}"], env, root)
-        ours_backup = timed([PY, "-m", "migrund", "backup", "--output", str(tmp / "ours.mysql.sql")], env, root)
-        floor_restore = timed(["sh", "-c", f"mariadb -h 127.0.0.1 -u root {floor_target} < {dump}"], env, root)
-        env["MIGRUND_DATABASE_URL"] = f"mysql://root@127.0.0.1:3306/{target}"
-        ours_restore = timed([PY, "-m", "migrund", "restore", str(tmp / "ours.mysql.sql"), "--force"], env, root)
-        line("mariadb native backup", ours_backup, floor_backup, rows / ROWS_PER_MB)
-        line("mariadb native restore", ours_restore, floor_restore, rows / ROWS_PER_MB)
+        spec["run"](spec["fill"].format(last=rows - 1), source)
+        root = tmp / engine
+        env = project(root, spec["url"].format(source))
+        dump, ours = tmp / "floor.dump", tmp / f"ours.{spec['ext']}"
+        floor_backup = timed(["sh", "-c", spec["backup"].format(dump=dump, source=source)], env, root)
+        ours_backup = timed([PY, "-m", "migrund", "backup", "--output", str(ours)], env, root)
+        floor_restore = timed(["sh", "-c", spec["restore"].format(dump=dump, target=floor_target)], env, root)
+        env["MIGRUND_DATABASE_URL"] = spec["url"].format(target)
+        ours_restore = timed([PY, "-m", "migrund", "restore", str(ours), "--force"], env, root)
+        line(f"{engine} native backup", ours_backup, floor_backup, rows / ROWS_PER_MB)
+        line(f"{engine} native restore", ours_restore, floor_restore, rows / ROWS_PER_MB)
     finally:
         for name in (source, target, floor_target):
-            mariadb(f"DROP DATABASE IF EXISTS `{name}`")
-        shutil.rmtree(tmp / "my", ignore_errors=True)
+            spec["run"](f"DROP DATABASE IF EXISTS {spec['quote'].format(name)}{spec['drop']}")
+        shutil.rmtree(tmp / engine, ignore_errors=True)
+        for leftover in ("floor.dump", f"ours.{spec['ext']}"):
+            (tmp / leftover).unlink(missing_ok=True)
 
 
 def main() -> None:
@@ -160,9 +158,9 @@ def main() -> None:
             rows = int(mb * ROWS_PER_MB)
             bench_sqlite(tmp, rows)
             if not args.skip_postgresql:
-                bench_postgresql(tmp, rows)
+                bench_server(tmp, rows, "postgresql")
             if not args.skip_mysql:
-                bench_mysql(tmp, rows)
+                bench_server(tmp, rows, "mariadb")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
