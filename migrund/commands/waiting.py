@@ -17,6 +17,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
 
+# How long to wait for a daemon that is not running yet: `systemctl restart migrund && migrund wait`
+# must not fail in the moment before the new process writes its status file.
+START_GRACE = 10.0
+
 
 def wait(project: Project, *, timeout: float = 600.0, poll: float = 0.2) -> dict[str, Any]:
     """The daemon's status document once it stands at the target; raises with the daemon's reason (and code) otherwise."""
@@ -30,12 +34,16 @@ def wait(project: Project, *, timeout: float = 600.0, poll: float = 0.2) -> dict
         found = project.scan()
         expected = planner.target_version(planner.resolve_target(settings.target, found.files), found.files)
         doc = read_daemon_status(settings.daemon.status_file)
+        waited = time.monotonic() - began
         if doc is None:
-            raise OperationFailed(f"no daemon is running for this config (its status file {settings.daemon.status_file} names no live process)",
-                                  kind="no_daemon")
+            grace = min(timeout, START_GRACE)
+            if waited < grace:
+                time.sleep(poll)
+                continue
+            raise OperationFailed(f"no daemon is running for this config (its status file {settings.daemon.status_file} names no live"
+                                  f" process; waited {grace:g} s for one to start)", kind="no_daemon")
         if doc["state"] == "idle" and not doc["pending"] and doc["current_version"] == doc["target_version"] == expected:
             return doc
-        waited = time.monotonic() - began
         reacted = (doc.get("last_reconcile_at") or "") >= began_at
         if doc["state"] in ("blocked", "error") and (reacted or waited >= settled):
             raise _daemon_says(doc)

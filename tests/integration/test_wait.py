@@ -47,11 +47,15 @@ def test_wait_gives_up_at_its_timeout_with_exit_6(running):
 
 
 def test_wait_without_a_daemon_says_so(sqlite_project):
+    import time
+
     project = sqlite_project
     project.configure()
     project.table(V, "a", "a")
-    result = project.run("wait", "--timeout", "5")
-    assert result.code == 1 and "no daemon is running" in result.err
+    began = time.monotonic()
+    result = project.run("wait", "--timeout", "3")
+    assert result.code == 1 and "no daemon is running" in result.err and "waited 3 s for one to start" in result.err
+    assert time.monotonic() - began >= 3, "a daemon about to start is given the grace"
 
 
 def test_the_daemon_looks_again_at_once_after_a_cli_change(running):
@@ -89,3 +93,26 @@ def test_a_stale_status_file_naming_another_program_is_not_signalled(sqlite_proj
     finally:
         other.kill()
         other.wait()
+
+
+def test_wait_started_before_the_daemon_waits_for_it(sqlite_project):
+    """`systemctl restart migrund && migrund wait`: the daemon may not have written its status file yet."""
+    import subprocess
+    import sys
+
+    from tests.daemonproc import FAST, DaemonProcess
+    from tests.helpers import clean_env
+
+    project = sqlite_project
+    project.daemon = FAST
+    project.configure()
+    project.table(V, "a", "a")
+    waiting = subprocess.Popen([sys.executable, "-m", "migrund", "wait", "--timeout", "30"], cwd=project.root,
+                               env=clean_env(project.state_home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    daemon = DaemonProcess(project)
+    try:
+        out, err = waiting.communicate(timeout=40)
+        assert waiting.returncode == 0, err
+        assert "the database is at its target" in out and project.applied() == [V]
+    finally:
+        daemon.close()
