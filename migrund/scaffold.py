@@ -67,21 +67,29 @@ def _now() -> datetime:
 
 
 def new_migration(settings: Settings, name: str, description: str, *, python: bool = False) -> Path:
-    """Write a migration named ``name`` with the current UTC time as version; return its path."""
+    """Write a migration named ``name`` with the current UTC time as version; return its path.
+
+    A migration written now must sort last: when the folder already holds a higher
+    version (written within this second, a clock behind another host's, or another
+    tool's longer numbers), the new one goes just above it: a second later when the
+    highest is a time, the next number when it is not.
+    """
     if not _NAME.match(name):
         raise InvalidInput(f"migration name {name!r} may hold only letters, digits and underscores")
     folder = settings.migrations_dir
     if not folder.is_dir():
         raise InvalidInput(f"migrations folder {display(folder)} does not exist; run `migrund init`")
-    taken = set()
+    highest = 0
     for entry in os.listdir(folder):
         match = FILE_NAME.match(entry)
         if match:
-            taken.add(match["date"] + match["time"])
-    moment = _now().replace(microsecond=0)
-    while moment.strftime("%Y%m%d%H%M%S") in taken:
-        moment += timedelta(seconds=1)
-    version = moment.strftime("%Y%m%d%H%M%S")
+            highest = max(highest, int(match["number"] or match["date"] + match["time"]))
+    version = _now().strftime("%Y%m%d%H%M%S")
+    if int(version) <= highest:
+        try:
+            version = (datetime.strptime(str(highest), "%Y%m%d%H%M%S") + timedelta(seconds=1)).strftime("%Y%m%d%H%M%S")
+        except ValueError:  # not a time: the next number
+            version = str(highest + 1)
     description = description or name.replace("_", " ")
     if python:
         path = folder / f"{version}_{name}.py"

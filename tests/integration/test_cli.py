@@ -543,3 +543,17 @@ def test_example_project_applies_and_rolls_back(tmp_path, dialect):
         assert db.tables() == []
     finally:
         servers.drop(db)
+
+
+def test_new_sorts_last_beside_other_tools_versions(sqlite_project):
+    project = sqlite_project
+    project.write("00005_sequential.yaml", "up:\n  - sql: SELECT 1\n")
+    first = project.run("new", "after_sequence")
+    assert first.code == 0, first.err
+    assert len(first.out.strip().split("/")[-1].split("_")[0]) == 14, "a time, above the sequence"
+    project.write("20240115120000001_flyway_long.yaml", "up:\n  - sql: SELECT 1\n")  # a 17-digit version, above any time
+    second = project.run("new", "after_long")
+    assert second.code == 0 and second.out.strip().endswith("/20240115120000002_after_long.yaml"), second.out
+    assert project.run("validate").code == 0
+    versions = sorted(int(p.name.split("_")[0]) for p in project.migrations.iterdir())
+    assert versions[-1] == 20240115120000002, "the new migration sorts last"
