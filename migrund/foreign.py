@@ -21,7 +21,7 @@ _TOOLS = (
 )
 _LEADING_NUMBER = re.compile(r"^(\d+)_")
 _NEAR_EXTENSIONS = re.compile(r"\.(yam|ymal|yml~|yaml\.txt|ysml|yaml\.bak|jaml|pyc|py\.txt|json)$", re.IGNORECASE)
-_MIGRATION_NAME = re.compile(r"^[0-9]{8}_?[0-9]{6}_[A-Za-z0-9_]+$")
+_MIGRATION_NAME = re.compile(r"^[0-9]+_[A-Za-z0-9_]+$")
 
 
 def advice(name: str, migrations: Mapping[int, Any] = MappingProxyType({})) -> str:
