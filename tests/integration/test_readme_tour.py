@@ -70,6 +70,8 @@ def _goose_project(tour, env):
         for statement in splitter.split(up, "sqlite"):
             db.execute(statement)
     record(db, "goose", ["1", "2", "3"])
+    shutil.copytree(DATA / "sql" / "sqlite", tour / "db" / "by-hand")
+    db.execute((tour / "db" / "by-hand" / "20200718111257_todos.sql").read_text())  # run by hand, long ago
 
 
 def test_bringing_an_existing_project_runs_as_the_readme_shows_it(tmp_path):
