@@ -224,7 +224,8 @@ def _no_pooler(driver: DbApiDriver, taken: tuple, key: int) -> None:
         raise ConfigError(
             f"database.url {url.masked()} reaches PostgreSQL through a transaction pooler (PgBouncer in transaction or statement"
             " mode): two connections share one server session, so migrund's advisory lock could not keep other runners out;"
-            " point database.url at the server itself (or at a pool in session mode)", key="database.url")
+            " advisory locks need a direct connection: point database.url at the server itself (or at a pool in session mode)",
+            key="database.url")
 
 
 # Types whose values psycopg gives to Python and takes back unchanged; the rest travel as text.
