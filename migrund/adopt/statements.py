@@ -70,7 +70,8 @@ def strip_own_transaction(text: str, dialect: str) -> tuple[str, Optional[tuple[
         start = text.find(statement, position)
         line, position = line_at(text, statement, position)
         spans.append((line, start, position))
-    if control == [0, len(heads) - 1] and len(heads) >= 2 and _OPEN.match(heads[0]) and _CLOSE.match(heads[-1]):
+    found_all = all(start >= 0 for _, start, _ in spans)  # statements are slices of the text; if not, change nothing
+    if found_all and control == [0, len(heads) - 1] and len(heads) >= 2 and _OPEN.match(heads[0]) and _CLOSE.match(heads[-1]):
         (_, first_start, first_end), (_, last_start, last_end) = spans[0], spans[-1]
         inner = text[first_end:last_start].lstrip(" \t;").lstrip("\n")
         return text[:first_start] + inner + text[last_end:].lstrip(" \t;"), None

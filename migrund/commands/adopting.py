@@ -27,21 +27,27 @@ def _read_folder(tool: str, folder: Path, found: sources.Conversion) -> dict[str
     """The tool's files by name (Flyway's by path under ``folder``: it reads subfolders too); unreadable ones reported."""
     if not folder.is_dir():
         raise InvalidInput(f"import: {folder} is not a folder", key="DIR")
+    from ..files import read_regular
+    from ..yamlsafe import MAX_BYTES
+
     paths = sorted(folder.rglob("*") if tool == "flyway" else folder.iterdir())
+    root = os.path.realpath(folder)
     files = {}
     for path in paths:
         relative = path.relative_to(folder).as_posix()
         if any(_SKIPPED.match(part) for part in relative.split("/")) or path.is_dir():
             continue
-        if not path.is_file():
-            found.unmapped.append(sources.Unmapped(relative, None, "not a regular file"))
+        if path.is_symlink() and not os.path.realpath(path).startswith(root + os.sep):
+            # a link could carry any file of the host (a secret) into a migration
+            found.unmapped.append(sources.Unmapped(relative, None, f"a symbolic link leading outside {display(folder)}: copy the file in"))
             continue
         try:
-            files[relative] = path.read_bytes().decode("utf-8")
+            # no FIFO or device (it could block), nothing larger than a migration file may be
+            files[relative] = read_regular(path, limit=MAX_BYTES).decode("utf-8")
         except UnicodeDecodeError:
             found.unmapped.append(sources.Unmapped(relative, None, "not UTF-8 text"))
         except OSError as exc:
-            found.unmapped.append(sources.Unmapped(relative, None, f"cannot be read: {exc.strerror}"))
+            found.unmapped.append(sources.Unmapped(relative, None, f"cannot be read: {exc.strerror or exc}"))
     return files
 
 

@@ -275,3 +275,28 @@ def test_plain_sql_has_no_history_to_adopt_and_joins_by_baseline(sqlite_project)
     assert project.run("import", "--from", "sql", str(folder)).code == 0
     assert project.run("baseline", "20200718111257").code == 0
     assert project.run("apply").code == 0 and project.applied() == [20200718111257]
+
+
+def test_links_out_fifos_huge_and_non_ascii_files_are_reported_not_read(sqlite_project, tmp_path):
+    import os
+
+    project = sqlite_project
+    folder = tmp_path / "gm"
+    shutil.copytree(DATA / "golang-migrate" / "sqlite", folder)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password=hunter2\n")
+    os.symlink(secret, folder / "50_leak.up.sql")
+    os.mkfifo(folder / "51_pipe.up.sql")  # reading it would block forever
+    (folder / "52_huge.up.sql").write_bytes(b"-- x\n" * (1 << 20))  # 5 MiB, above any migration file
+    (folder / "53_ünïcødé.up.sql").write_text("CREATE TABLE u (id INTEGER);\n")
+    refused = project.run("import", "--from", "golang-migrate", str(folder))
+    assert refused.code == 2, refused.err
+    assert "50_leak.up.sql: a symbolic link leading outside" in refused.err
+    assert "51_pipe.up.sql: cannot be read: not a regular file" in refused.err
+    assert "52_huge.up.sql: cannot be read: larger than" in refused.err
+    assert not any(project.migrations.iterdir())
+    done = project.run("import", "--from", "golang-migrate", str(folder), "--skip-unmapped", "--json")
+    assert done.code == 0, done.err
+    assert {m["file"] for m in done.json["written"]} == {"33_create_table.yaml", "44_alter_table.yaml", "53_n_c_d.yaml"}
+    assert not any("hunter2" in p.read_text() for p in project.migrations.iterdir())
+    assert project.run("apply").code == 0 and "u" in project.tables()
