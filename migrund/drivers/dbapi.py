@@ -135,15 +135,9 @@ class DbApiDriver:
 def run_client(argv: list[str], *, env_extra: dict[str, str], what: str, stdin: Optional[Path] = None) -> None:
     """Run a database client program (pg_dump, mysqldump, ...); secrets only in ``env_extra``."""
     import os
-    import shutil
     import subprocess
 
-    from ..errors import OperationFailed
-
-    if shutil.which(argv[0]) is None:
-        raise OperationFailed(
-            f"{argv[0]} was not found on PATH: install the database's client programs, or set backup.format: json"
-        )
+    _require(argv[0])
     die_with_us = _parent_death_signal()
     if stdin is None:
         proc = subprocess.run(argv, env={**os.environ, **env_extra}, capture_output=True, text=True, preexec_fn=die_with_us)
@@ -152,8 +146,96 @@ def run_client(argv: list[str], *, env_extra: dict[str, str], what: str, stdin: 
             raw = subprocess.run(argv, env={**os.environ, **env_extra}, stdin=feed, capture_output=True, preexec_fn=die_with_us)
         proc = subprocess.CompletedProcess(argv, raw.returncode, raw.stdout.decode("utf-8", "replace"), raw.stderr.decode("utf-8", "replace"))
     if proc.returncode != 0:
-        detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit status {proc.returncode}"
-        raise OperationFailed(f"{what} failed: {detail}")
+        raise _failed(what, proc.returncode, proc.stderr)
+
+
+def run_piped(producer: list[str], consumer: list[str], *, head: bytes, tail: bytes, env_extra: dict[str, str],
+              what: str) -> None:
+    """Feed ``consumer`` with ``head``, then ``producer``'s output, then ``tail`` only if the producer ended well.
+
+    Streaming spares writing the producer's whole output to disk first (a plain-text dump
+    is larger than the database). The tail is what commits: when the producer fails
+    midway, the consumer is killed before it can see the end of its input, so a partial
+    stream is never taken for a whole one. Secrets only in ``env_extra``, which only the
+    consumer gets.
+    """
+    import os
+    import subprocess
+    import tempfile
+
+    for program in (producer[0], consumer[0]):
+        _require(program)
+    die_with_us = _parent_death_signal()
+    with tempfile.TemporaryFile() as producer_err, tempfile.TemporaryFile() as consumer_err:
+        sink = subprocess.Popen(consumer, env={**os.environ, **env_extra}, stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=consumer_err, preexec_fn=die_with_us)
+        source = None
+        try:
+            source = subprocess.Popen(producer, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=producer_err, preexec_fn=die_with_us)
+            assert sink.stdin is not None and source.stdout is not None
+            fed = _feed(sink.stdin.fileno(), head) and _pump(source.stdout.fileno(), sink.stdin.fileno())
+            source.stdout.close()
+            if fed and source.wait() != 0:
+                sink.kill()
+                raise _failed(producer[0], source.returncode, _text(producer_err))
+            # When the consumer stopped reading early, its own error says why.
+            fed = fed and _feed(sink.stdin.fileno(), tail)
+            sink.stdin.close()
+            if sink.wait() != 0 or not fed:
+                raise _failed(what, sink.returncode, _text(consumer_err))
+        finally:
+            for proc in (source, sink):
+                if proc is not None and proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+
+
+def _pump(src: int, dst: int) -> bool:
+    """Copy ``src`` into ``dst`` until the end; False if the reader of ``dst`` went away first."""
+    import os
+
+    while chunk := os.read(src, 1 << 20):
+        if not _feed(dst, chunk):
+            return False
+    return True
+
+
+def _feed(fd: int, data: bytes) -> bool:
+    """Write all of ``data``; False if the reader went away."""
+    import os
+
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(fd, view):]
+    except BrokenPipeError:
+        return False
+    return True
+
+
+def _text(stream: Any) -> str:
+    stream.seek(0)
+    return stream.read().decode("utf-8", "replace")
+
+
+def _failed(what: str, returncode: int, stderr: str) -> Exception:
+    """The error for a client program that exited with ``returncode``: the last line it wrote says why."""
+    from ..errors import OperationFailed
+
+    detail = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit status {returncode}"
+    return OperationFailed(f"{what} failed: {detail}")
+
+
+def _require(program: str) -> None:
+    import shutil
+
+    from ..errors import OperationFailed
+
+    if shutil.which(program) is None:
+        raise OperationFailed(
+            f"{program} was not found on PATH: install the database's client programs, or set backup.format: json"
+        )
 
 
 def _parent_death_signal() -> Callable[[], None]:

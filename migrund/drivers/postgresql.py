@@ -6,10 +6,9 @@ import os
 from pathlib import Path
 
 from ..errors import DatabaseUnavailable, FeatureUnavailable, StatementFailed
-from ..files import write_private
-from ..paths import hostname, private_workdir
+from ..paths import hostname
 from ..dburl import DatabaseURL
-from .dbapi import AdvisoryLocking, DbApiDriver, LockSpec, run_client
+from .dbapi import AdvisoryLocking, DbApiDriver, LockSpec, run_client, run_piped
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -117,24 +116,20 @@ class PostgreSQLDriver(AdvisoryLocking, DbApiDriver):
         run_client(["pg_restore", "--file=/dev/null", str(archive)], env_extra={}, what=f"reading back the pg_dump archive {archive.name}")
 
     def restore_native(self, source: Path) -> None:
-        """Replace every user schema by the dump, in one transaction (psql --single-transaction).
+        """Replace every user schema by the dump, in one transaction.
 
-        The dump becomes a plain script (pg_restore -f); it runs after dropping every user
-        schema and recreating ``public``, so objects made after the backup go too, and a
-        failure anywhere leaves the database as it was.
+        ``pg_restore`` turns the archive into a script streamed into ``psql``, after a
+        prelude that opens the transaction, drops every user schema and recreates
+        ``public`` (so objects made after the backup go too). The ``COMMIT`` is sent only
+        once ``pg_restore`` has ended well; any failure leaves the database as it was.
         """
         schemas = [row[0] for row in self.query(_USER_SCHEMAS)]
         drops = "".join(f"DROP SCHEMA {_quote_ident(s)} CASCADE;\n" for s in schemas)
-        prelude = drops + "CREATE SCHEMA public AUTHORIZATION pg_database_owner;\nGRANT USAGE ON SCHEMA public TO PUBLIC;\n"
+        prelude = "BEGIN;\n" + drops + "CREATE SCHEMA public AUTHORIZATION pg_database_owner;\nGRANT USAGE ON SCHEMA public TO PUBLIC;\n"
         argv, env = self._client_args()
-        # The plain-text dump holds the data: a private folder, removed at exit, swept if migrund is killed.
-        with private_workdir("restore") as folder:
-            script = folder / "restore.sql"
-            first = folder / "prelude.sql"
-            write_private(first, prelude.encode())
-            run_client(["pg_restore", "--no-owner", "--no-privileges", f"--file={script}", str(source)], env_extra={}, what="pg_restore")
-            run_client(["psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1", *argv,
-                        f"--file={first}", f"--file={script}"], env_extra=env, what=f"restore of {self.url.masked()}")
+        run_piped(["pg_restore", "--no-owner", "--no-privileges", "--file=-", str(source)],
+                  ["psql", "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", *argv],
+                  head=prelude.encode(), tail=b"COMMIT;\n", env_extra=env, what=f"restore of {self.url.masked()}")
 
     def dump_json(self) -> dict[str, Any]:
         """Tables and rows of the user schemas, read in one REPEATABLE READ snapshot."""
