@@ -38,6 +38,7 @@ class Runner:
         self.on_event = on_event
         self.should_stop = should_stop
         self.lock_retries = lock_retries  # tries more for a migration whose statement timed out on a lock
+        self._armed: Optional[int] = None  # the version whose step-1 dirty marker is already committed
 
     def apply(
         self,
@@ -67,14 +68,18 @@ class Runner:
         if atomic:
             self.driver.begin()
         try:
-            for migration in migrations:
+            for position, migration in enumerate(migrations):
                 if should_stop():
+                    self._disarm()
                     break
                 backup = before(migration) if before and migration.risky else None
+                following = migrations[position + 1] if position + 1 < len(migrations) else None
+                if following is not None and (not self._marked(following) or (before and following.risky)):
+                    following = None  # no marker ahead of a transaction, nor of a backup taken before the migration
                 on_event(Event("start", migration.version, migration.name, direction, steps=len(migration.steps(direction))))
                 started = clock()
                 try:
-                    ms = self._one(migration, direction, atomic, how, started) if atomic else self._retried(migration, direction, how, started)
+                    ms = self._one(migration, direction, True, how, started) if atomic else self._retried(migration, direction, how, started, following)
                 except StepFailed as exc:
                     if backup is not None:
                         exc.message += f"; the backup taken before it is {backup}"
@@ -93,8 +98,27 @@ class Runner:
             raise
         return done
 
-    def _one(self, migration: Migration, direction: Direction, in_transaction: bool, how: str, started: float) -> int:
-        """Run one migration; the milliseconds its history row records."""
+    def _marked(self, migration: Migration) -> bool:
+        """Whether ``migration`` runs under the dirty-state protocol (outside a transaction)."""
+        return not (migration.transaction and self.driver.transactional_ddl)
+
+    def _disarm(self) -> None:
+        """Take back a marker committed ahead for a migration that will not run now."""
+        if self._armed is not None:
+            with self.driver.transaction():
+                self.history.clear_dirty()
+            self._armed = None
+
+    def _one(self, migration: Migration, direction: Direction, in_transaction: bool, how: str, started: float,
+             chained: Optional[Migration] = None) -> int:
+        """Run one migration; the milliseconds its history row records.
+
+        Under the dirty-state protocol, ``chained`` (the migration to run next) gets its
+        step-1 marker in the same commit as this one's history row: one commit less per
+        migration where DDL commits by itself. A crash between that commit and the next
+        statement leaves the next migration reported dirty at step 1, as a crash just
+        after a marker of its own would.
+        """
         steps = migration.steps(direction)
         if in_transaction:
             self._steps(migration, direction, steps)
@@ -115,7 +139,9 @@ class Runner:
         for index, step in enumerate(steps, 1):
             if index > 1:
                 self.on_event(Event("step", migration.version, migration.name, direction, step=index))
-            self.history.set_dirty(migration.version, direction, index)
+            if index > 1 or self._armed != migration.version:
+                self.history.set_dirty(migration.version, direction, index)
+            self._armed = None
             faults.point("dirty")
             try:
                 self._step(migration, direction, index, step)
@@ -132,16 +158,20 @@ class Runner:
         with self.driver.transaction():
             self.history.clear_dirty()
             ms = self._finish(migration, direction, how, started)
+            ahead = chained if chained is not None and not self.should_stop() else None
+            if ahead is not None:
+                self.history.set_dirty(ahead.version, direction, 1)
             faults.point("before_commit")
+        self._armed = ahead.version if ahead is not None else None
         faults.point("after_commit")
         return ms
 
-    def _retried(self, migration: Migration, direction: Direction, how: str, started: float) -> int:
+    def _retried(self, migration: Migration, direction: Direction, how: str, started: float, chained: Optional[Migration]) -> int:
         """``_one``, tried again (with backoff) while a statement times out waiting for a lock and nothing of it stayed."""
         attempt = 0
         while True:
             try:
-                return self._one(migration, direction, False, how, started)
+                return self._one(migration, direction, False, how, started, chained)
             except StepFailed as exc:
                 nothing_stayed = not exc.dirty or exc.step == 1
                 if attempt >= self.lock_retries or not nothing_stayed or not self._lock_timed_out(exc) or self.should_stop():

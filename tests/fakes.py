@@ -22,6 +22,7 @@ class FakeDriver(DbApiDriver):
         self.transactional_ddl = transactional_ddl
         self.committed: list[str] = []
         self.pending: list[str] | None = None
+        self.transactions: list[list[str]] = []  # what each commit() made durable, in order
 
     def _record(self, item: str) -> None:
         (self.committed if self.pending is None else self.pending).append(item)
@@ -37,6 +38,7 @@ class FakeDriver(DbApiDriver):
 
     def commit(self):
         self.committed.extend(self.pending or [])
+        self.transactions.append(self.pending or [])
         self.pending = None
 
     def rollback(self):
@@ -54,7 +56,7 @@ class FakeHistory:
         self.driver._record(f"history-{version}")
 
     def set_dirty(self, version, direction, step):
-        self.driver.committed.append(f"dirty {version} {direction} {step}")
+        self.driver._record(f"dirty {version} {direction} {step}")
 
     def clear_dirty(self):
         self.driver._record("clean")

@@ -56,6 +56,50 @@ def test_without_transactional_ddl_every_migration_is_protected():
     assert driver.committed[0] == "dirty 1 up 1"
 
 
+def test_without_transactional_ddl_the_next_marker_rides_with_the_history_row():
+    driver = FakeDriver(transactional_ddl=False)
+    assert runner(driver, []).apply([mig(1, "A"), mig(2, "B"), mig(3, "C")]) == [1, 2, 3]
+    assert driver.committed == ["dirty 1 up 1", "A", "clean", "history+1", "dirty 2 up 1", "B",
+                                "clean", "history+2", "dirty 3 up 1", "C", "clean", "history+3"]
+    # two commits a migration (its DDL, then history with the next marker), and the first marker alone
+    assert driver.transactions == [["clean", "history+1", "dirty 2 up 1"], ["clean", "history+2", "dirty 3 up 1"],
+                                   ["clean", "history+3"]]
+
+
+def test_a_later_step_still_gets_its_own_marker():
+    driver = FakeDriver(transactional_ddl=False)
+    two_steps = Migration(2, "m2", "f", "yaml", "", (), False, False, True, (sql_step("B"), sql_step("C")), None, "c", {})
+    runner(driver, []).apply([mig(1, "A"), two_steps])
+    assert driver.committed == ["dirty 1 up 1", "A", "clean", "history+1", "dirty 2 up 1", "B", "dirty 2 up 2", "C",
+                                "clean", "history+2"]
+
+
+def test_a_stop_after_the_next_marker_was_committed_takes_it_back():
+    driver, calls = FakeDriver(transactional_ddl=False), []
+    # False while migration 1 commits (so migration 2's marker goes with it), True before migration 2 starts
+    stop = Runner(driver, FakeHistory(driver), config={}, on_event=calls.append,
+                  should_stop=lambda: any(e.kind == "done" for e in calls))
+    assert stop.apply([mig(1, "A"), mig(2, "B")]) == [1]
+    assert driver.transactions == [["clean", "history+1", "dirty 2 up 1"], ["clean"]]
+
+
+def test_no_marker_goes_ahead_of_a_backup_or_a_transaction(tmp_path):
+    driver = FakeDriver(transactional_ddl=True)
+    runner(driver, []).apply([mig(1, "A", transaction=False), mig(2, "B"), mig(3, "C", transaction=False)])
+    assert ["clean", "history+1"] in driver.transactions, "migration 2 runs in a transaction: no marker for it"
+    driver = FakeDriver(transactional_ddl=False)
+    runner(driver, []).apply([mig(1, "A"), mig(2, "B", risky=True)], before_risky=lambda m: tmp_path / "b")
+    assert driver.transactions[0] == ["clean", "history+1"], "a crash during the backup must not leave 2 marked dirty"
+
+
+def test_a_failure_of_a_migration_marked_ahead_reports_it_dirty():
+    driver = FakeDriver(transactional_ddl=False)
+    with pytest.raises(StepFailed) as caught:
+        runner(driver, []).apply([mig(1, "A"), mig(2, "FAIL")])
+    assert caught.value.done == [1] and caught.value.dirty
+    assert driver.committed[-1] == "dirty 2 up 1" and "nothing of it was committed" in caught.value.message
+
+
 def test_risky_backup_is_taken_first_and_named_on_failure(tmp_path):
     driver, taken = FakeDriver(), []
 
