@@ -31,15 +31,12 @@ def status(
 ) -> tuple[dict[str, Any], Optional[MigrationError]]:
     """The status document, and the ``NotAtTarget`` (exit 6) that ``status --check`` raises when the database is not there."""
     target = planner.parse_version(target_spec, "target") if target_spec != "latest" else planner.LATEST
-    done = {a.version for a in applied}
-    pending = [v for v in files if v not in done and (target is planner.LATEST or v <= target)]
+    figures = standing(files, applied, target_spec)
+    pending = figures["pending"]
     above = [a.version for a in applied if target is not planner.LATEST and a.version > target]
     modified, missing = planner.drift(files, applied)
     doc = {
-        "current_version": planner.current_version(applied),
-        "target_version": planner.target_version(target, files),
-        "applied": [a.version for a in applied],
-        "pending": pending,
+        **figures,
         "modified": modified,
         "missing": missing,
         "dirty": None if dirty is None else {"version": dirty.version, "direction": dirty.direction, "step": dirty.step},
@@ -58,6 +55,18 @@ def status(
         f" ({len(pending)} pending{f', {len(above)} above the target' if above else ''})",
         document=doc,
     )
+
+
+def standing(files: Mapping[int, SourceFile], applied: Sequence[Applied], target_spec: str) -> dict[str, Any]:
+    """Where the database stands: ``current_version``, ``target_version``, ``applied`` and ``pending``."""
+    target = planner.parse_version(target_spec, "target") if target_spec != "latest" else planner.LATEST
+    done = {a.version for a in applied}
+    return {
+        "current_version": planner.current_version(applied),
+        "target_version": planner.target_version(target, files),
+        "applied": [a.version for a in applied],
+        "pending": [v for v in files if v not in done and (target is planner.LATEST or v <= target)],
+    }
 
 
 def safety(row: Applied, source: Optional[SourceFile], migration: Migration, diff: Optional[str]) -> tuple[dict[str, Any], Optional[Refused]]:

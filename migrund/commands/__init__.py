@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from .backups import list_backups, restore, take_backup
     from .adopting import import_migrations
-    from .changing import accept, apply, baseline, reconcile, repair, rollback
+    from .changing import accept, apply, baseline, reconcile, reconcile_pass, repair, rollback
     from .reading import check_safety, history, plan, status, validate, verify
     from .scaffolding import completion, init, new
     from .waiting import wait
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # only the room of the command it runs (start-up time is most of a no-op run).
 _HOME = {
     "list_backups": "backups", "restore": "backups", "take_backup": "backups",
-    "accept": "changing", "apply": "changing", "baseline": "changing", "reconcile": "changing", "repair": "changing", "rollback": "changing",
+    "accept": "changing", "apply": "changing", "baseline": "changing", "reconcile": "changing", "reconcile_pass": "changing", "repair": "changing", "rollback": "changing",
     "check_safety": "reading", "history": "reading", "plan": "reading", "status": "reading",
     "validate": "reading", "verify": "reading",
     "wait": "waiting",
@@ -35,7 +35,7 @@ _HOME = {
 }
 __all__ = [
     "Project", "accept", "apply", "baseline", "check_safety", "completion", "history", "import_migrations", "init", "list_backups", "new", "plan",
-    "reconcile", "repair", "restore", "rollback", "status", "take_backup", "validate", "verify", "wait",
+    "reconcile", "reconcile_pass", "repair", "restore", "rollback", "status", "take_backup", "validate", "verify", "wait",
 ]
 
 

@@ -106,16 +106,29 @@ def rollback(
 
 
 def reconcile(project: Project, *, out_of_order: bool = False) -> dict[str, Any]:
-    """One daemon pass: apply and roll back until the database stands at the config target."""
+    """Apply and roll back until the database stands at the config target."""
+    return reconcile_pass(project, out_of_order=out_of_order)[0]
+
+
+def reconcile_pass(project: Project, *, out_of_order: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``reconcile``, and where the database stands after it (``report.standing``), read in the same session.
+
+    The daemon shows those figures after every pass; reading them here spares it a
+    second connection (on SQLite each new one parses the whole schema again).
+    """
     with project.session(write=True) as state:
         _first_start(state)
         decision = state.reconcile_plan(project.settings.target, out_of_order=out_of_order or project.settings.out_of_order)
         _first_refusal(decision, project.warn)
         if not decision.plan.steps:
-            return plan_document(decision.plan, dry_run=False)
-        down = [state.definition(s.version) for s in decision.plan.steps if s.direction == "down"]
-        up = [state.definition(s.version) for s in decision.plan.steps if s.direction == "up"]
-        return run_plan(state, decision.plan, down, up)
+            result = plan_document(decision.plan, dry_run=False)
+        else:
+            down = [state.definition(s.version) for s in decision.plan.steps if s.direction == "down"]
+            up = [state.definition(s.version) for s in decision.plan.steps if s.direction == "up"]
+            result = run_plan(state, decision.plan, down, up)
+            assert state.history is not None  # run_plan prepared it
+            state.applied = state.history.applied()
+        return result, report.standing(state.files, state.applied, project.settings.target)
 
 
 def _first_start(state: State) -> bool:

@@ -59,7 +59,7 @@ class Daemon:
         self._install_signals()
         self.status.publish(self.snapshot(), {"state"})
         self.parts.start(self.settings)
-        self.update(**self._figures(self._project()))  # where the database stands before any work
+        self.update(**self._shown(self._figures(self._project())))  # where the database stands before any work
         s = self.settings
         log.info("started: pid %d, database %s, migrations %s, target %s%s", os.getpid(), s.url.masked(), s.migrations_dir, s.target,
                  f", http://{s.daemon.http}" if s.daemon.http else "")
@@ -202,7 +202,7 @@ class Daemon:
                 self._finish("error", self.snapshot()["last_error"], started, refresh=project, code=self.snapshot()["last_exit_code"])
                 return
             self.failed = None
-            result = commands.reconcile(project)
+            result, figures = commands.reconcile_pass(project)
         except Exception as exc:  # a bug too must not kill the service
             self._failed(exc, started, project)
             return
@@ -216,7 +216,7 @@ class Daemon:
         else:
             log.info("reconcile (%s): at %d, nothing to do", why, result["to_version"],
                      extra={"fields": {"event": "reconcile", "result": "nothing", "version": result["to_version"], "ms": ms}})
-        self._finish("idle", None, started, refresh=project, ok=not self.requests.stop)
+        self._finish("idle", None, started, figures=figures, ok=not self.requests.stop)
 
     def _failed(self, exc: Exception, started: float, project: commands.Project) -> None:
         """Record what a failed reconcile means (``policy.outcome``): blocked, failed for good, or retried."""
@@ -240,7 +240,8 @@ class Daemon:
             self._finish("error", f"{sentence(exc)}; retrying in {wait:g} s", started, refresh=project, code=exc.exit_code)
 
     def _finish(self, state: str, error: Optional[str], started: float, *, refresh: Optional[commands.Project] = None,
-                ok: bool = True, code: Optional[int] = None) -> None:
+                figures: Optional[dict[str, Any]] = None, ok: bool = True, code: Optional[int] = None) -> None:
+        """Record how a pass ended; the figures as given, or read again through ``refresh``."""
         if state != "idle":
             log.log(logging.WARNING if state == "blocked" else logging.ERROR, "%s: %s", state, error,
                     extra={"fields": {"event": "reconcile", "result": state}})
@@ -248,20 +249,24 @@ class Daemon:
         # last_exit_code: what the same refusal or failure exits with from the CLI (`migrund wait` passes it on)
         fields: dict[str, Any] = {"state": state, "last_error": error, "last_exit_code": code, "last_reconcile_at": utc_iso(),
                                   "running": None}
-        if refresh is not None:
-            fields.update(self._figures(refresh))
+        fields.update(self._shown(figures if figures is not None or refresh is None else self._figures(refresh)))
         self.parts.metrics.last_reconcile.set(time.time())
         self.parts.metrics.last_reconcile_ok.set(1 if state == "idle" and ok else 0)
         self.update(**fields)
 
-    def _figures(self, project: commands.Project) -> dict[str, Any]:
-        """current_version, target_version and pending now; the last known ones when unreadable."""
-        try:
-            doc = commands.status(project)
-        except MigrationError:
+    def _shown(self, figures: Optional[dict[str, Any]]) -> dict[str, Any]:
+        """The status fields of ``figures`` (none when unknown), keeping the applied versions for the events."""
+        if figures is None:
             return {}
-        self.applied = set(doc["applied"])
-        return {"current_version": doc["current_version"], "target_version": doc["target_version"], "pending": doc["pending"]}
+        self.applied = set(figures["applied"])
+        return {k: figures[k] for k in ("current_version", "target_version", "pending")}
+
+    def _figures(self, project: commands.Project) -> Optional[dict[str, Any]]:
+        """Where the database stands now (``report.standing``); None when unreadable (the last known figures stay)."""
+        try:
+            return commands.status(project)
+        except MigrationError:
+            return None
 
     def _event(self, event: Event) -> None:
         if event.kind == "start":
