@@ -164,3 +164,22 @@ def test_import_baseline_and_accept_match_the_cli(sqlite_project):
     accepted = manager.accept(2)
     assert accepted["accepted"] is True and "luke" in accepted["diff"]
     assert project.run("accept", "2", "--json").json["accepted"] is False
+
+
+def test_a_daemon_pass_reports_where_status_would_after_it(project):
+    from migrund import commands
+    from migrund.config import load
+
+    for day in (1, 2, 3):
+        project.table(20250100000000 + day * 1000000, f"t{day}", f"t{day}")
+    project.configure("target: 20250102000000\n")
+    settings = load(str(project.root / "config" / "migrund.yaml"))
+    result, figures = commands.reconcile_pass(commands.Project(settings))
+    assert [s["version"] for s in result["steps"]] == [20250101000000, 20250102000000]
+    status = commands.status(commands.Project(settings))
+    assert figures == {k: status[k] for k in ("current_version", "target_version", "applied", "pending")}
+    assert figures["pending"] == [] and figures["current_version"] == 20250102000000
+    project.configure("target: 20250101000000\n")  # down again, and nothing to do then
+    for expected in ([20250101000000], [20250101000000]):
+        _, figures = commands.reconcile_pass(commands.Project(load(str(project.root / "config" / "migrund.yaml"))))
+        assert figures["applied"] == expected and figures["current_version"] == expected[-1]
