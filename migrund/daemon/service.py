@@ -57,7 +57,7 @@ class Daemon:
     def run(self) -> int:
         """Serve until SIGTERM or SIGINT; returns the exit code (0)."""
         self._install_signals()
-        self.status.publish(self.snapshot(), {"state"})
+        self.status.flush(whole=True)
         self.parts.start(self.settings)
         self.update(**self._shown(self._figures(self._project())))  # where the database stands before any work
         s = self.settings
@@ -73,6 +73,7 @@ class Daemon:
                     first = False
                     self.notifier.send(READY="1", STATUS=describe(self.snapshot()))
         finally:
+            self.status.flush()
             self.notifier.send(STOPPING="1", STATUS="stopping")
             self.parts.stop()
             if pinger is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 from ..redact import redact
 from ..statusfile import write_atomically
@@ -12,12 +13,17 @@ from .policy import describe
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import Any, Callable, Iterable
+    from typing import Any, Callable, Iterable, Optional
 
 log = logging.getLogger("migrund.daemon")
 
 # Changes of these are worth telling systemd (its STATUS line).
 _SHOWN = {"state", "current_version", "target_version", "last_error"}
+
+# The least time between two publications. A pass over a thousand quick migrations changes
+# the document twice a migration; writing the file (and the metrics, and systemd's line)
+# each time cost more than the migrations. A change waits at most this long.
+QUIET_SECONDS = 0.1
 
 
 class StatusDocument:
@@ -27,6 +33,10 @@ class StatusDocument:
         self._path = path  # the status file of the settings in force (a reload may move it)
         self._tell = tell_systemd
         self._lock = threading.Lock()
+        self._publishing = threading.Lock()  # one writer of the status file at a time
+        self._unpublished: set[str] = set()  # fields changed since the last publication
+        self._last = 0.0  # time.monotonic() of the last publication
+        self._timer: Optional[threading.Timer] = None
         self.metrics: Any = None
         self.doc: dict[str, Any] = {
             "state": "starting",
@@ -48,7 +58,7 @@ class StatusDocument:
             return dict(self.doc, pending=list(self.doc["pending"]))
 
     def update(self, **fields: Any) -> None:
-        """Change fields; on any change publish the document."""
+        """Change fields; publish the document now, or within ``QUIET_SECONDS`` of the last publication."""
         if fields.get("last_error"):  # the one way free text gets into the document, its file and endpoint
             fields["last_error"] = redact(fields["last_error"])
         with self._lock:
@@ -56,10 +66,33 @@ class StatusDocument:
             if not changed:
                 return
             self.doc.update(changed)
-            doc = dict(self.doc, pending=list(self.doc["pending"]))
-        self.publish(doc, changed)
+            self._unpublished.update(changed)
+            wait = self._last + QUIET_SECONDS - time.monotonic()
+            if wait > 0:
+                if self._timer is None:
+                    self._timer = threading.Timer(wait, self.flush)
+                    self._timer.daemon = True
+                    self._timer.start()
+                return
+        self.flush()
 
-    def publish(self, doc: dict[str, Any], changed: Iterable[str]) -> None:
+    def flush(self, *, whole: bool = False) -> None:
+        """Publish what changed since the last publication, if anything; ``whole``: the whole document, as a change."""
+        with self._publishing:
+            with self._lock:
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+                if whole:
+                    self._unpublished.update(self.doc)
+                if not self._unpublished:
+                    return
+                changed, self._unpublished = self._unpublished, set()
+                doc = dict(self.doc, pending=list(self.doc["pending"]))
+                self._last = time.monotonic()
+            self._publish(doc, changed)
+
+    def _publish(self, doc: dict[str, Any], changed: Iterable[str]) -> None:
         """Write ``doc`` to the status file, the metrics and (for what systemd shows) the notify socket."""
         path = self._path()
         try:

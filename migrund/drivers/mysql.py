@@ -13,7 +13,7 @@ from .dbapi import AdvisoryLocking, DbApiDriver, LockSpec, run_client
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Iterator, Optional
+    from typing import Any, Iterator, Optional, Sequence
 
 
 def _pymysql() -> Any:
@@ -53,6 +53,74 @@ class MySQLDriver(AdvisoryLocking, DbApiDriver):
         super().__init__(conn)
         self.url = url
         self.error = _pymysql().err.MySQLError
+        # MariaDB runs an anonymous compound statement (BEGIN NOT ATOMIC ... END): a plain
+        # transaction's writes are held here and sent with their COMMIT in one round trip.
+        self._one_trip = "mariadb" in str(conn.get_server_info()).lower()
+        self._held: Optional[list[str]] = None
+
+    # -- migrund's own transactions in one round trip (MariaDB) -----------------------------
+    #
+    # Every plain transaction on this engine is migrund's bookkeeping (history rows, dirty
+    # markers, repairs: DDL cannot be transactional here, so migrations never run in one).
+    # Its statements, four to six a migration, each cost a round trip; held until the
+    # commit, they go as one. A read in between sends what is held first, so it sees it.
+
+    def begin(self, begin_sql: Optional[str] = None) -> None:
+        """Start a transaction; a plain one on MariaDB is only opened here, and sent with its commit."""
+        if self._one_trip and begin_sql is None:
+            self._held = []
+            self.in_transaction = True
+            return
+        super().begin(begin_sql)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement (or hold it, inside a held transaction)."""
+        if self._held is None:
+            super().execute(sql, params)
+            return
+        with self.conn.cursor() as cursor:
+            self._held.append(cursor.mogrify(sql, params or None))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run one statement and return its rows (what a held transaction wrote is sent first)."""
+        self._send_held()
+        return super().query(sql, params)
+
+    def commit(self) -> None:
+        """Commit; a held transaction goes as one compound statement, and is rolled back if any of it fails."""
+        held, self._held = self._held, None
+        if held is None:
+            super().commit()
+            return
+        if held:
+            try:
+                super().execute(f"BEGIN NOT ATOMIC START TRANSACTION; {'; '.join(held)}; COMMIT; END")
+            except StatementFailed:
+                self.rollback()  # the block stopped at the failing statement, inside its transaction
+                raise
+        self.in_transaction = False
+
+    def rollback(self) -> None:
+        """Roll back; a held transaction that was never sent is only forgotten."""
+        if self._held is not None:
+            self._held = None
+            self.in_transaction = False
+            return
+        super().rollback()
+
+    def dbapi_connection(self) -> Any:
+        """The PyMySQL connection (what a held transaction wrote is sent first)."""
+        self._send_held()
+        return self.conn
+
+    def _send_held(self) -> None:
+        """Turn a held transaction into an ordinary open one: its start and its writes so far, one by one."""
+        held, self._held = self._held, None
+        if held is None:
+            return
+        super().execute(self.begin_sql)
+        for statement in held:
+            super().execute(statement)
 
     @classmethod
     def open(cls, url: DatabaseURL) -> "MySQLDriver":

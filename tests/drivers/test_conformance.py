@@ -44,6 +44,7 @@ def run_script(driver, text: str) -> None:
 def test_transactional_ddl_is_what_the_driver_claims(driver, db):
     driver.begin()
     driver.execute("CREATE TABLE ddl_probe (id INTEGER)")
+    driver.query("SELECT 1")  # sends what a driver may hold until the commit (MariaDB)
     driver.rollback()
     exists = "ddl_probe" in db.tables()
     assert exists is (not driver.transactional_ddl)
@@ -269,3 +270,45 @@ def test_a_cut_short_native_backup_is_refused_by_verify(driver, tmp_path):
     archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
     with pytest.raises(OperationFailed):
         driver.verify_native(archive)
+
+
+def test_a_failed_write_takes_its_whole_transaction_back(driver, db):
+    driver.execute("CREATE TABLE once (id INTEGER PRIMARY KEY)")
+    with pytest.raises(StatementFailed):
+        with driver.transaction():
+            driver.execute("INSERT INTO once (id) VALUES (1)")
+            driver.execute("INSERT INTO once (id) VALUES (2)")
+            driver.execute("INSERT INTO once (id) VALUES (1)")
+    assert db.rows("SELECT id FROM once") == [] and not driver.in_transaction
+    driver.execute("INSERT INTO once (id) VALUES (3)")  # autocommitted: no transaction was left open
+    assert db.rows("SELECT id FROM once") == [(3,)]
+
+
+def test_reads_inside_a_transaction_see_its_writes(driver, db):
+    driver.execute("CREATE TABLE seen (id INTEGER PRIMARY KEY)")
+    with driver.transaction():
+        driver.execute("INSERT INTO seen (id) VALUES (%s)" if driver.placeholder == "%s" else "INSERT INTO seen (id) VALUES (?)", (1,))
+        assert driver.query("SELECT COUNT(*) FROM seen") == [(1,)]
+        driver.execute("INSERT INTO seen (id) VALUES (2)")
+    assert db.rows("SELECT id FROM seen ORDER BY id") == [(1,), (2,)]
+
+
+def test_mariadb_sends_a_bookkeeping_transaction_in_one_round_trip(tmp_path):
+    db = servers.create("mysql", tmp_path)
+    driver = load_driver(parse_url(db.url, tmp_path / "config"), create=False)
+    try:
+        driver.execute("CREATE TABLE marks (id INTEGER PRIMARY KEY, s TEXT)")
+
+        def statements_sent() -> int:
+            return int(driver.query("SHOW SESSION STATUS LIKE 'Questions'")[0][1])
+
+        before = statements_sent()
+        with driver.transaction():
+            for n in range(1, 6):
+                driver.execute("INSERT INTO marks (id, s) VALUES (%s, %s)", (n, "it's; a \\ test %s"))
+        # the compound statement, then this SHOW: the five writes and their COMMIT rode in one
+        assert statements_sent() - before == 2
+        assert db.rows("SELECT COUNT(*), MIN(s) FROM marks") == [(5, "it's; a \\ test %s")]
+    finally:
+        driver.close()
+        servers.drop(db)

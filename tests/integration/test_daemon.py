@@ -211,8 +211,9 @@ def test_sigterm_during_a_long_migration_finishes_it_and_exits_0(project, daemon
     marker = project.root / "started"
     d = daemons(project, env={"MIGRUND_TEST_MARKER": str(marker)})
     d.wait(marker.exists, "the slow migration to start")
-    during = d.status()
-    assert during["state"] == "applying" and during["current_version"] == 0 and during["pending"] == [V + 1, V + 2]
+    # the status file follows within a tenth of a second (status.QUIET_SECONDS); the hook sleeps 2.5 s
+    during = d.wait_state("applying", timeout=1)
+    assert during["current_version"] == 0 and during["pending"] == [V + 1, V + 2]
     d.signal(signal.SIGTERM)
     assert d.proc.wait(timeout=30) == 0, d.log()
     assert project.applied() == [V + 1], "the migration in progress completed and nothing else started"

@@ -104,3 +104,38 @@ def test_the_watcher_holds_back_files_open_for_writing(tmp_path):
     assert len(asked) == 3, "the daemon's own files, other files beside the config and caches are ignored"
     event("moved", tmp_path / "config" / ".tmp", config)
     assert asked[-1] == str(config), "a config replaced by a rename counts"
+
+
+def test_the_status_file_is_written_at_most_every_quiet_interval_and_always_catches_up(tmp_path):
+    import time
+
+    from migrund.daemon.status import QUIET_SECONDS, StatusDocument
+
+    path = tmp_path / "status.json"
+    told: list[str] = []
+    writes: list[dict] = []
+    doc = StatusDocument("sqlite:///x.db", lambda: path, told.append)
+    real_publish = doc._publish
+
+    def counting(document, changed):
+        writes.append(document)
+        real_publish(document, changed)
+
+    doc._publish = counting
+    doc.flush(whole=True)
+    assert json.loads(path.read_text())["state"] == "starting" and len(writes) == 1
+    started = time.monotonic()
+    for version in range(1, 1001):  # a pass over a thousand quick migrations: two changes each
+        doc.update(state="applying", running={"version": version})
+        doc.update(current_version=version, running=None)
+    assert time.monotonic() - started < QUIET_SECONDS, "the updates themselves are quick here"
+    assert len(writes) <= 2, "not a write per change"
+    deadline = time.monotonic() + 5
+    while json.loads(path.read_text())["current_version"] != 1000:
+        assert time.monotonic() < deadline, "the last change reaches the file without a further update"
+        time.sleep(0.01)
+    assert json.loads(path.read_text())["running"] is None
+    assert told and "1000" in told[-1], "systemd's status line follows too"
+    doc.update(state="idle")
+    doc.flush()  # what the daemon does before it exits: written at once
+    assert json.loads(path.read_text())["state"] == "idle"
