@@ -282,13 +282,16 @@ class Daemon:
             verb = "applied" if event.direction == "up" else "rolled back"
             log.info("%s %d %s in %d ms", verb, event.version, event.name, event.ms,
                      extra={"fields": {"event": verb.replace(" ", "_"), "version": event.version, "name": event.name, "ms": event.ms}})
+            now = self.snapshot()
             if event.direction == "up":
                 self.applied.add(event.version)
+                current = max(now["current_version"], event.version)  # not max(applied): 10,000 of them, at every migration
             else:
                 self.applied.discard(event.version)
+                current = max(self.applied, default=0)
             self.parts.metrics.durations.labels(event.direction).observe(event.ms / 1000)
-            pending = [v for v in self.snapshot()["pending"] if v != event.version]
-            self.update(current_version=max(self.applied, default=0), pending=pending, running=None)
+            pending = [v for v in now["pending"] if v != event.version]
+            self.update(current_version=current, pending=pending, running=None)
         elif event.kind == "backup":  # before_rollback / before_risky: backups too, for the metric
             log.info("backup written: %s", event.message, extra={"fields": {"event": "backup", "path": event.message}})
             self.parts.metrics.last_backup.set(time.time())
