@@ -39,7 +39,7 @@ def private_workdir(purpose: str) -> Iterator[Path]:
     """A 0700 folder for secrets and scratch files (``<state folder>/work/<pid>-<purpose>``), removed on exit.
 
     Folders that a killed migrund left behind (their pid no longer running) are swept
-    first, so credentials and plain-text dumps never pile up in a shared temp folder.
+    first, so credentials never pile up in a shared temp folder.
     """
     import shutil
 

@@ -12,7 +12,7 @@ V1 = 20250101000000
 def _poison(project) -> list:
     """Have the cache say migration V1 creates table ``pwned``; return the cache files changed."""
     poisoned = []
-    for path in (project.state_home / "migrund" / "cache").glob("*.json"):
+    for path in (project.state_home / "migrund" / "cache").rglob("*.json"):
         text = path.read_text()
         if "CREATE TABLE t1" in text:
             path.write_text(text.replace("CREATE TABLE t1", "CREATE TABLE pwned"))
@@ -57,4 +57,4 @@ def test_a_cache_that_is_a_link_is_ignored(sqlite_project, tmp_path):
         os.symlink(elsewhere, path)
     assert project.run("apply").code == 0
     assert "t1" in project.tables() and "pwned" not in project.tables()
-    json.loads(next((project.state_home / "migrund" / "cache").glob("*.json")).read_text())
+    json.loads(next((project.state_home / "migrund" / "cache").rglob("*.json")).read_text())

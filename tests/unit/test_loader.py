@@ -147,12 +147,39 @@ def test_an_edited_cache_entry_is_read_again(tmp_path):
         return migration, found.cache
 
     first, cache = define()
-    raw = json.loads(cache.path.read_text())
+    (shard,) = cache.folder.iterdir()  # one entry: one shard file
+    raw = json.loads(shard.read_text())
     assert len(raw) == 1
     for broken in (["not", "an", "entry"], {"doc": "text"}, {"doc": {"up": []}}):
-        cache.path.write_text(json.dumps({key: broken for key in raw}))
+        shard.write_text(json.dumps({key: broken for key in raw}))
         again, _ = define()
         assert again == first and again.up[0].statements == ("SELECT 1", "SELECT 2")
+
+
+def test_the_parse_cache_reads_and_writes_only_the_shards_a_run_needs(tmp_path, monkeypatch):
+    from migrund import cache as cache_module
+
+    for n in range(1, 201):
+        write(tmp_path, f"{20250101000000 + n}_m.yaml", f"up:\n  - sql: CREATE TABLE t{n} (id INTEGER)\n")
+
+    def define_all(versions):
+        found = loader.scan(tmp_path)
+        for version in versions:
+            assert loader.define(found.files[version], tmp_path, "sqlite", found.files, problems=[], cache=found.cache) is not None
+        found.remember()
+        return found.cache
+
+    cache = define_all([20250101000000 + n for n in range(1, 201)])
+    shards = sorted(cache.folder.iterdir())
+    assert 100 < len(shards) <= 256 and sum(len(json.loads(p.read_text())) for p in shards) == 200
+    reads, writes = [], []
+    real_read, real_write = cache_module._read_trusted, cache_module.replace_private
+    monkeypatch.setattr(cache_module, "_read_trusted", lambda path: reads.append(path) or real_read(path))
+    monkeypatch.setattr(cache_module, "replace_private", lambda path, data: writes.append(path) or real_write(path, data))
+    write(tmp_path, "20250102000000_new.yaml", "up:\n  - sql: CREATE TABLE fresh (id INTEGER)\n")
+    again = define_all([20250102000000])  # a daemon pass: one new file among many
+    assert len(reads) == 1 and writes == reads, "one shard read, the same one written"
+    assert again.get(loader._CACHE_TAG + loader.scan(tmp_path).files[20250102000000].checksum) is not None
 
 
 def test_a_file_larger_than_one_read_is_read_whole(tmp_path):
