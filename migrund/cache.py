@@ -89,6 +89,7 @@ class KeyedCache:
     def save(self, keep: Optional[Iterable[str]] = None) -> None:
         """Write back what changed, keeping only ``keep`` when given (in the parts this run read)."""
         wanted = set(keep) if keep is not None else None
+        wrote = False
         for shard, data in self._parts.items():
             stale = [k for k in data if k not in wanted] if wanted is not None else []
             if self.limit is not None:
@@ -98,6 +99,9 @@ class KeyedCache:
                 del data[key]
             if stale or shard in self._changed:
                 self._write(shard, data)
+                wrote = True
+        if wrote and self.shards:  # the whole cache in one file, as migrund wrote it before 2026-12: never read now
+            self.path.unlink(missing_ok=True)
 
     def _write(self, shard: str, data: dict[str, Any]) -> None:
         path = self._file(shard)
