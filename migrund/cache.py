@@ -101,7 +101,10 @@ class KeyedCache:
                 self._write(shard, data)
                 wrote = True
         if wrote and self.shards:  # the whole cache in one file, as migrund wrote it before 2026-12: never read now
-            self.path.unlink(missing_ok=True)
+            try:
+                self.path.unlink(missing_ok=True)
+            except OSError:
+                pass
 
     def _write(self, shard: str, data: dict[str, Any]) -> None:
         path = self._file(shard)
