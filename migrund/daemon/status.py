@@ -20,10 +20,13 @@ log = logging.getLogger("migrund.daemon")
 # Changes of these are worth telling systemd (its STATUS line).
 _SHOWN = {"state", "current_version", "target_version", "last_error"}
 
-# The least time between two publications. A pass over a thousand quick migrations changes
-# the document twice a migration; writing the file (and the metrics, and systemd's line)
-# each time cost more than the migrations. A change waits at most this long.
+# The least time between two publications of progress. A pass over a thousand quick
+# migrations changes the document twice a migration; writing the file (and the metrics,
+# and systemd's line) each time cost more than the migrations. A change waits at most
+# this long; a change of state (a pass starting or ending) or of the next backup's time is
+# published at once.
 QUIET_SECONDS = 0.1
+_AT_ONCE = {"state", "next_backup_at"}
 
 
 class StatusDocument:
@@ -58,7 +61,7 @@ class StatusDocument:
             return dict(self.doc, pending=list(self.doc["pending"]))
 
     def update(self, **fields: Any) -> None:
-        """Change fields; publish the document now, or within ``QUIET_SECONDS`` of the last publication."""
+        """Change fields; publish the document now (``_AT_ONCE`` fields, or quiet long enough), else within ``QUIET_SECONDS``."""
         if fields.get("last_error"):  # the one way free text gets into the document, its file and endpoint
             fields["last_error"] = redact(fields["last_error"])
         with self._lock:
@@ -68,7 +71,7 @@ class StatusDocument:
             self.doc.update(changed)
             self._unpublished.update(changed)
             wait = self._last + QUIET_SECONDS - time.monotonic()
-            if wait > 0:
+            if wait > 0 and not _AT_ONCE.intersection(changed):
                 if self._timer is None:
                     self._timer = threading.Timer(wait, self.flush)
                     self._timer.daemon = True

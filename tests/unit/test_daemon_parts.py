@@ -125,17 +125,24 @@ def test_the_status_file_is_written_at_most_every_quiet_interval_and_always_catc
     doc.flush(whole=True)
     assert json.loads(path.read_text())["state"] == "starting" and len(writes) == 1
     started = time.monotonic()
+    doc.update(state="applying")  # a pass starts: at once
+    assert json.loads(path.read_text())["state"] == "applying"
     for version in range(1, 1001):  # a pass over a thousand quick migrations: two changes each
-        doc.update(state="applying", running={"version": version})
+        doc.update(running={"version": version})
         doc.update(current_version=version, running=None)
     assert time.monotonic() - started < QUIET_SECONDS, "the updates themselves are quick here"
-    assert len(writes) <= 2, "not a write per change"
+    assert len(writes) <= 3, "not a write per change"
     deadline = time.monotonic() + 5
     while json.loads(path.read_text())["current_version"] != 1000:
         assert time.monotonic() < deadline, "the last change reaches the file without a further update"
         time.sleep(0.01)
     assert json.loads(path.read_text())["running"] is None
     assert told and "1000" in told[-1], "systemd's status line follows too"
-    doc.update(state="idle")
+    doc.update(running={"version": 1001})
+    doc.update(running=None, current_version=1001)
+    doc.update(state="idle")  # the end of a pass: written at once, with the progress before it
+    written = json.loads(path.read_text())
+    assert written["state"] == "idle" and written["current_version"] == 1001
+    doc.update(last_error="x")
     doc.flush()  # what the daemon does before it exits: written at once
-    assert json.loads(path.read_text())["state"] == "idle"
+    assert json.loads(path.read_text())["last_error"] == "x"
