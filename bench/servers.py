@@ -5,7 +5,8 @@ transaction per migration with its history row, on MariaDB the statements plus o
 write per migration. Each run gets a fresh database on the local server. The rollback is
 measured twice: without the automatic backup migrund takes before a rollback (the same
 work as the floor) and with it, as the default config has it (a pg_dump / mariadb-dump of
-every table first: what a harness with the default config counts).
+every table first: what a harness with the default config counts). The no-op apply is
+compared with reading and hashing every file plus one history query over the same driver.
 Usage: python bench/servers.py [--n 1000] [--repeat 3] [--dialect postgresql mysql]
 """
 from __future__ import annotations
@@ -53,6 +54,27 @@ for i in order:
 """
 
 
+# The no-op floor: read and hash every migration file, then one history query, over the
+# same driver (what a no-op apply must do at the least).
+FLOOR_NOOP = r"""
+import hashlib, os, sys
+dialect, url, name, folder = sys.argv[1:5]
+for entry in sorted(os.listdir(folder)):
+    with open(os.path.join(folder, entry), "rb") as f:
+        hashlib.sha256(f.read()).hexdigest()
+if dialect == "postgresql":
+    import psycopg
+    conn = psycopg.connect(f"{url}/{name}", autocommit=True)
+    conn.execute("SELECT version, name, checksum FROM migrund_history ORDER BY seq").fetchall()
+else:
+    import pymysql
+    conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", database=name, autocommit=True)
+    cur = conn.cursor()
+    cur.execute("SELECT version, name, checksum FROM migrund_history ORDER BY seq")
+    cur.fetchall()
+"""
+
+
 def admin(dialect: str):
     if dialect == "postgresql":
         import psycopg
@@ -95,12 +117,14 @@ def main() -> None:
         print(f"{args.n} migrations, median of {args.repeat} runs")
         print(f"{'measure':<36}  {'migrund':>10}  {'floor':>10}  ratio")
         for dialect in args.dialect:
-            applies, rollbacks, backed, floor_up, floor_down = [], [], [], [], []
+            applies, noops, floor_noop, rollbacks, backed, floor_up, floor_down = [], [], [], [], [], [], []
             for _ in range(args.repeat):
                 name = fresh(dialect)
                 try:
                     ws.env["MIGRUND_DATABASE_URL"] = guarded.env["MIGRUND_DATABASE_URL"] = f"{ADMIN[dialect]}/{name}"
                     applies.append(ws.migrund("apply", "-q"))
+                    noops.append(ws.migrund("apply", "-q"))
+                    floor_noop.append(timed([PY, "-c", FLOOR_NOOP, dialect, ADMIN[dialect], name, str(ws.migrations)], ws.env, ws.root))
                     rollbacks.append(ws.migrund("rollback", "--to", "0", "-q"))
                     ws.migrund("apply", "-q")
                     backed.append(guarded.migrund("rollback", "--to", "0", "-q"))
@@ -112,7 +136,8 @@ def main() -> None:
                     floor_down.append(timed([PY, "-c", FLOOR, dialect, ADMIN[dialect], name, str(args.n), "down"], ws.env, ws.root))
                 finally:
                     drop(dialect, name)
-            for label, ours, floor in ((f"{dialect} apply", applies, floor_up), (f"{dialect} rollback", rollbacks, floor_down),
+            for label, ours, floor in ((f"{dialect} apply", applies, floor_up), (f"{dialect} no-op apply, {args.n} applied", noops, floor_noop),
+                                       (f"{dialect} rollback", rollbacks, floor_down),
                                        (f"{dialect} rollback, backup first", backed, floor_down)):
                 print(f"{label:<36}  {best(ours) * 1000:>8.0f}ms  {best(floor) * 1000:>8.0f}ms  {best(ours) / best(floor):.2f}x")
     finally:
