@@ -110,6 +110,35 @@ class Workspace:
         return timed([PY, "-c", FLOOR_APPLY, str(db), str(self.n), direction], self.env, self.root)
 
 
+def peak_rss(cmd: list[str], ws: Workspace) -> int:
+    """The largest resident set of ``cmd`` (bytes), from the kernel's account of that one child."""
+    proc = subprocess.Popen(cmd, env=ws.env, cwd=ws.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode})")
+    return usage.ru_maxrss * 1024  # Linux reports kilobytes
+
+
+def memory(big: Workspace, small: Workspace) -> None:
+    """Peak memory of each path at both sizes, and what each migration adds."""
+    runs = {
+        "apply, cold validation cache": lambda ws: (ws.reset_db(), shutil.rmtree(ws.root / "state", ignore_errors=True)),
+        "apply, warm validation cache": lambda ws: ws.reset_db(),
+        "status": lambda ws: None,
+        "rollback of all": lambda ws: None,
+    }
+    args = {"status": ["status", "--json"], "rollback of all": ["rollback", "--to", "0", "-q"]}
+    print(f"\n{'peak memory (RSS)':<30}  {f'at {small.n}':>10}  {f'at {big.n}':>10}  {'per migration':>14}")
+    for label, prepare in runs.items():
+        sizes = []
+        for ws in (small, big):
+            prepare(ws)
+            sizes.append(peak_rss([PY, "-m", "migrund", *args.get(label, ["apply", "-q"])], ws))
+        per = (sizes[1] - sizes[0]) / (big.n - small.n)
+        print(f"{label:<30}  {sizes[0] / 1e6:>8.1f}MB  {sizes[1] / 1e6:>8.1f}MB  {per / 1e3:>11.1f} KB")
+
+
 def measure_apply(ws: Workspace, repeat: int, warm: bool) -> tuple[list[float], list[float]]:
     ours, floor = [], []
     for _ in range(repeat):
@@ -203,6 +232,7 @@ def main() -> None:
                 f"{row.label:<{width}}  {ours * 1000:>8.2f}ms  {floor * 1000:>8.2f}ms  {ours / floor:.2f}x"
                 f"  {ours_min / floor_min:>11.2f}x"
             )
+        memory(big, small)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
