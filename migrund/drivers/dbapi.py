@@ -149,15 +149,14 @@ def run_client(argv: list[str], *, env_extra: dict[str, str], what: str, stdin: 
         raise _failed(what, proc.returncode, proc.stderr)
 
 
-def run_piped(producer: list[str], consumer: list[str], *, head: bytes, tail: bytes, env_extra: dict[str, str],
-              what: str) -> None:
-    """Feed ``consumer`` with ``head``, then ``producer``'s output, then ``tail`` only if the producer ended well.
+def run_piped(producer: list[str], consumer: list[str], *, head: bytes, env_extra: dict[str, str], what: str) -> None:
+    """Feed ``consumer`` with ``head``, then ``producer``'s output; it sees the end of its input only if the producer ended well.
 
     Streaming spares writing the producer's whole output to disk first (a plain-text dump
-    is larger than the database). The tail is what commits: when the producer fails
-    midway, the consumer is killed before it can see the end of its input, so a partial
-    stream is never taken for a whole one. Secrets only in ``env_extra``, which only the
-    consumer gets.
+    is larger than the database). When the producer fails midway, the consumer is killed
+    while its input is still open, so a partial stream is never taken for a whole one (a
+    transaction opened in ``head`` dies with it). Secrets only in ``env_extra``, which
+    only the consumer gets.
     """
     import os
     import subprocess
@@ -176,12 +175,9 @@ def run_piped(producer: list[str], consumer: list[str], *, head: bytes, tail: by
             assert sink.stdin is not None and source.stdout is not None
             fed = _feed(sink.stdin.fileno(), head) and _pump(source.stdout.fileno(), sink.stdin.fileno())
             source.stdout.close()
-            if fed and source.wait() != 0:
-                sink.kill()
+            if fed and source.wait() != 0:  # the consumer, its input still open, is killed below
                 raise _failed(producer[0], source.returncode, _text(producer_err))
-            # When the consumer stopped reading early, its own error says why.
-            fed = fed and _feed(sink.stdin.fileno(), tail)
-            sink.stdin.close()
+            sink.stdin.close()  # when the consumer stopped reading early, its own error says why
             if sink.wait() != 0 or not fed:
                 raise _failed(what, sink.returncode, _text(consumer_err))
         finally:
@@ -220,11 +216,20 @@ def _text(stream: Any) -> str:
 
 
 def _failed(what: str, returncode: int, stderr: str) -> Exception:
-    """The error for a client program that exited with ``returncode``: the last line it wrote says why."""
+    """The error for a client program that exited with ``returncode``: its last error line says why.
+
+    psql and the dump tools follow an error with DETAIL and CONTEXT lines, which may quote
+    the rows concerned; the error line itself (from its ``ERROR:``/``error:`` on) is what is
+    said, else the last line.
+    """
+    import re
+
     from ..errors import OperationFailed
 
-    detail = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit status {returncode}"
-    return OperationFailed(f"{what} failed: {detail}")
+    lines = stderr.strip().splitlines()
+    errors = [found.group(0) for line in lines if (found := re.search(r"\b(ERROR|error):.*", line))]
+    detail = errors[-1] if errors else lines[-1] if lines else f"exit status {returncode}"
+    return OperationFailed(f"{what} failed: {detail.strip()}")
 
 
 def _require(program: str) -> None:

@@ -119,17 +119,21 @@ class PostgreSQLDriver(AdvisoryLocking, DbApiDriver):
         """Replace every user schema by the dump, in one transaction.
 
         ``pg_restore`` turns the archive into a script streamed into ``psql``, after a
-        prelude that opens the transaction, drops every user schema and recreates
-        ``public`` (so objects made after the backup go too). The ``COMMIT`` is sent only
-        once ``pg_restore`` has ended well; any failure leaves the database as it was.
+        prelude that opens the transaction, drops every user schema and every large object
+        and recreates ``public`` (so objects made after the backup go too). With
+        ``--single-transaction`` the script's only ``COMMIT`` is its last line (without it,
+        large objects come wrapped in a ``BEGIN``/``COMMIT`` of their own, which would
+        commit the drops midway); a script cut short never reaches it, and any failure
+        leaves the database as it was.
         """
         schemas = [row[0] for row in self.query(_USER_SCHEMAS)]
         drops = "".join(f"DROP SCHEMA {_quote_ident(s)} CASCADE;\n" for s in schemas)
-        prelude = "BEGIN;\n" + drops + "CREATE SCHEMA public AUTHORIZATION pg_database_owner;\nGRANT USAGE ON SCHEMA public TO PUBLIC;\n"
+        prelude = ("BEGIN;\n" + drops + "SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata;\n"
+                   "CREATE SCHEMA public AUTHORIZATION pg_database_owner;\nGRANT USAGE ON SCHEMA public TO PUBLIC;\n")
         argv, env = self._client_args()
-        run_piped(["pg_restore", "--no-owner", "--no-privileges", "--file=-", str(source)],
+        run_piped(["pg_restore", "--no-owner", "--no-privileges", "--single-transaction", "--file=-", str(source)],
                   ["psql", "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", *argv],
-                  head=prelude.encode(), tail=b"COMMIT;\n", env_extra=env, what=f"restore of {self.url.masked()}")
+                  head=prelude.encode(), env_extra=env, what=f"restore of {self.url.masked()}")
 
     def dump_json(self) -> dict[str, Any]:
         """Tables and rows of the user schemas, read in one REPEATABLE READ snapshot."""
