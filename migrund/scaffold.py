@@ -10,6 +10,7 @@ from pathlib import Path
 from .config import Settings
 from .errors import InvalidInput, OperationFailed
 from .loader import FILE_NAME, display
+from .model import MAX_VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -90,6 +91,8 @@ def new_migration(settings: Settings, name: str, description: str, *, python: bo
             version = (datetime.strptime(str(highest), "%Y%m%d%H%M%S") + timedelta(seconds=1)).strftime("%Y%m%d%H%M%S")
         except ValueError:  # not a time: the next number
             version = str(highest + 1)
+    if int(version) > MAX_VERSION:
+        raise InvalidInput(f"no version above {highest} is left for a new migration (the largest is {MAX_VERSION})")
     description = description or name.replace("_", " ")
     if python:
         path = folder / f"{version}_{name}.py"

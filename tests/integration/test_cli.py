@@ -557,3 +557,7 @@ def test_new_sorts_last_beside_other_tools_versions(sqlite_project):
     assert project.run("validate").code == 0
     versions = sorted(int(p.name.split("_")[0]) for p in project.migrations.iterdir())
     assert versions[-1] == 20240115120000002, "the new migration sorts last"
+    project.write("9223372036854775807_the_largest.yaml", "up:\n  - sql: SELECT 1\n")
+    full = project.run("new", "beyond")
+    assert full.code == 2 and "no version above 9223372036854775807 is left" in full.err and "Traceback" not in full.err
+    assert not list(project.migrations.glob("*_beyond.*")), "nothing written"
